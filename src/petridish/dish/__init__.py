@@ -1,0 +1,7 @@
+"""The dish: synthetic data, the pure inner loop, the outer meta-step, fit/predict/save/load."""
+
+from petridish.dish.config import DishConfig
+from petridish.dish.core import Dish, FitRecord
+from petridish.dish.prediction import Prediction
+
+__all__ = ["Dish", "DishConfig", "FitRecord", "Prediction"]

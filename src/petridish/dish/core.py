@@ -1,0 +1,218 @@
+"""``Dish``: fit synthetic data to ground truth (paper Section 3.1), then rank new motifs
+by training them on it (Section 3.2).
+
+Contract: ``fit(motifs, losses, seed=)`` takes motifs of one kind and their ground-truth
+losses (lower is better; pass ``1 - accuracy`` for accuracies) and learns the synthetic
+train and validation inputs; ``predict(motifs)`` returns a ``Prediction`` whose
+``scores`` are lower for motifs predicted better. The same seed gives the same result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from petridish._logging import logger
+from petridish.dish.config import DishConfig
+from petridish.dish.inner import InnerSettings, score_motifs
+from petridish.dish.outer import STATS, OuterSettings, Synthetic, compiled, outer_step
+from petridish.dish.prediction import Prediction
+from petridish.motifs.base import Motif, motif_family
+from petridish.nets.base import MotifNet, Params
+from petridish.nets.mlp import SlopeMLP
+
+ProgressFn = Callable[[int, int, float], None]  # (step done, total steps, outer loss)
+
+
+@dataclass(frozen=True)
+class FitRecord:
+    """What a fit did: per-step outer losses, timings and its inputs' sizes."""
+
+    seed: int
+    n_motifs: int
+    outer_losses: tuple[float, ...]
+    fit_seconds: float  # wall time of the whole fit, compile included
+    compile_seconds: float  # part of fit_seconds spent compiling (0 when cached)
+
+
+def build_net(config: DishConfig) -> MotifNet:
+    """The motif-network blueprint named by ``config.network``."""
+    if config.network == "slope_mlp":
+        return SlopeMLP(config.layer_sizes)
+    raise ValueError(f"unknown network {config.network!r}")
+
+
+def inner_settings(config: DishConfig) -> InnerSettings:
+    return InnerSettings(
+        net=build_net(config),
+        lr=config.inner_lr,
+        l2=config.inner_l2,
+        steps=config.inner_steps,
+        eps_root=config.inner_eps_root,
+    )
+
+
+def outer_settings(config: DishConfig) -> OuterSettings:
+    return OuterSettings(
+        lr=config.outer_lr,
+        decay=config.outer_decay,
+        decay_first=config.outer_decay_first,
+        decay_every=config.outer_decay_every,
+        l2=config.outer_l2,
+        learn_validation=config.learn_validation,
+    )
+
+
+def check_losses(losses: Sequence[float] | np.ndarray, n_motifs: int) -> np.ndarray:
+    """Validate ground-truth losses against the motifs; returns float64 (motifs,)."""
+    arr = np.asarray(losses, dtype=np.float64)
+    if arr.ndim != 1 or arr.shape[0] != n_motifs:
+        raise ValueError(f"need one loss per motif: {n_motifs} motifs, losses shape {arr.shape}")
+    if n_motifs < 2:
+        raise ValueError(f"need at least 2 motifs to fit a dish, got {n_motifs}")
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        raise ValueError(f"ground-truth losses must be finite; index {bad[0]} is {arr[bad[0]]}")
+    if np.ptp(arr) == 0:
+        raise ValueError(f"ground-truth losses are all equal ({arr[0]}): nothing to rank")
+    return arr
+
+
+def _bucket(n: int) -> int:
+    """Pad motif counts to powers of two (>= 8) so predict compiles few shapes."""
+    return max(8, 1 << (n - 1).bit_length())
+
+
+class Dish:
+    """A Synthetic Petri Dish. See the module docstring for the contract."""
+
+    def __init__(self, config: DishConfig | None = None) -> None:
+        self.config = config if config is not None else DishConfig.for_slopes()
+        self.synthetic: Synthetic | None = None
+        self.labels: jax.Array | None = None  # (n, out) fixed random binary
+        self.theta_init: Params | None = None
+        self.record: FitRecord | None = None
+        self.kind: type[Motif] | None = None
+
+    # -- state ------------------------------------------------------------------------
+    @property
+    def fitted(self) -> bool:
+        return self.synthetic is not None
+
+    def initialize(self, seed: int, kind: type[Motif]) -> Dish:
+        """Draw theta_init, labels and the initial synthetic data from ``seed`` (no training).
+
+        With no outer steps this is the paper's random-data dish (Figure 4).
+        """
+        cfg = self.config
+        net = build_net(cfg)
+        k_theta, k_x, k_y = jax.random.split(jax.random.PRNGKey(seed), 3)
+        n_in, n_out = cfg.layer_sizes[0], cfg.layer_sizes[-1]
+        # (inits, ...) stacked initial weights; one set unless config.n_inits > 1.
+        self.theta_init = jax.vmap(lambda k: net.init(k, cfg.init_scale))(
+            jax.random.split(k_theta, cfg.n_inits)
+        )
+        x = jax.random.normal(k_x, (cfg.n_samples, n_in))  # (n, in)
+        # Validation inputs start equal to train inputs; both are learned.
+        self.synthetic = {"x_train": x, "x_val": x}
+        self.labels = jax.random.bernoulli(k_y, 0.5, (cfg.n_samples, n_out)).astype(x.dtype)
+        self.kind = kind
+        return self
+
+    # -- fit --------------------------------------------------------------------------
+    def fit(
+        self,
+        motifs: Sequence[Motif],
+        losses: Sequence[float] | np.ndarray,
+        *,
+        seed: int = 0,
+        progress: ProgressFn | None = None,
+    ) -> Dish:
+        """Learn the synthetic data so dish scores rank ``motifs`` like ``losses``."""
+        kind = motif_family(motifs)
+        targets_all = check_losses(losses, len(motifs))
+        cfg = self.config
+        t0 = time.perf_counter()
+        compile_before = STATS.compile_seconds
+        self.initialize(seed, kind)
+        assert self.synthetic is not None and self.labels is not None
+        codes_all = jnp.asarray(kind.encode_many(motifs))  # (motifs, ...)
+        inner, outer = inner_settings(cfg), outer_settings(cfg)
+        synthetic = self.synthetic
+        opt_state = outer.optimizer().init(synthetic)
+        # Batch sampling (Appendix A.3.2) uses its own stream so it never shifts the init.
+        rng = np.random.default_rng([seed, 1])
+        n = len(motifs)
+        losses_hist: list[float] = []
+        for step in range(cfg.outer_steps):
+            if n > cfg.motif_batch:
+                idx = np.sort(rng.choice(n, cfg.motif_batch, replace=False))
+                codes, targets = codes_all[idx], targets_all[idx]
+            else:
+                codes, targets = codes_all, targets_all
+            synthetic, opt_state, loss = compiled(
+                "outer_step", outer_step, (inner, outer),
+                synthetic, opt_state, self.theta_init, codes,
+                jnp.asarray(targets, dtype=codes_all.dtype), self.labels,
+            )
+            losses_hist.append(float(loss))
+            if progress is not None:
+                progress(step + 1, cfg.outer_steps, losses_hist[-1])
+        self.synthetic = synthetic
+        fit_seconds = time.perf_counter() - t0
+        self.record = FitRecord(
+            seed=seed,
+            n_motifs=n,
+            outer_losses=tuple(losses_hist),
+            fit_seconds=fit_seconds,
+            compile_seconds=STATS.compile_seconds - compile_before,
+        )
+        logger.info(
+            "dish fit: %d motifs, %d outer steps, %.2fs (compile %.2fs), final loss %.4f",
+            n, cfg.outer_steps, fit_seconds, self.record.compile_seconds,
+            losses_hist[-1] if losses_hist else float("nan"),
+        )
+        return self
+
+    # -- predict ----------------------------------------------------------------------
+    def raw_scores(self, motifs: Sequence[Motif]) -> np.ndarray:
+        """Dish scores (synthetic-validation BCE) of ``motifs``, shape (motifs,)."""
+        if not self.fitted:
+            raise RuntimeError("this Dish is not fitted: call fit() (or load()) first")
+        assert self.synthetic is not None and self.labels is not None
+        kind = motif_family(motifs)
+        if self.kind is not None and kind is not self.kind:
+            raise ValueError(
+                f"dish was fitted on {self.kind.__name__} motifs, got {kind.__name__}"
+            )
+        codes = np.asarray(kind.encode_many(motifs))
+        n = codes.shape[0]
+        padded = np.concatenate([codes, np.repeat(codes[:1], _bucket(n) - n, axis=0)])
+        scores = compiled(
+            "score_motifs", score_motifs, (inner_settings(self.config),),
+            self.theta_init, jnp.asarray(padded),
+            self.synthetic["x_train"], self.synthetic["x_val"], self.labels,
+        )
+        return np.asarray(scores)[:n]
+
+    def predict(self, motifs: Sequence[Motif]) -> Prediction:
+        """Train and score each motif on the learned data; lower score = predicted better."""
+        return Prediction.from_scores(tuple(motifs), self.raw_scores(motifs))
+
+    # -- persistence --------------------------------------------------------------------
+    def save(self, path: str) -> None:
+        """Write the fitted dish as safetensors (no code runs on load)."""
+        from petridish.dish.io import save_dish
+
+        save_dish(self, path)
+
+    @classmethod
+    def load(cls, path: str) -> Dish:
+        from petridish.dish.io import load_dish
+
+        return load_dish(path)

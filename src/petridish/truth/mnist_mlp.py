@@ -1,0 +1,486 @@
+"""Ground truth for sigmoid-slope motifs: MNIST MLPs trained many at a time.
+
+The paper's ground truth (Rawal et al. 2020, Appendix A.2.1, Table 1): an MLP
+784-100-100-10 whose hidden activation is ``sigmoid(slope * x)``, softmax output with
+cross-entropy, Adam (lr 0.01) with L2 1e-5 added to the gradient (PyTorch's Adam
+``weight_decay``), 50 epochs of minibatches of 50 on the first 50,000 MNIST training images,
+scored by accuracy on the last 10,000; 20 runs per slope, averaged.
+
+Contract:
+
+* Every (slope, seed) pair is one model. Models are trained in chunks of ``chunk`` as one
+  compiled program: parameters are stacked on a leading models axis, ``jax.vmap`` maps the
+  training step over models and ``jax.lax.scan`` runs an epoch's minibatches; one jitted
+  call per epoch. A chunk that is not full is padded with copies of its first model, whose
+  results are dropped.
+* A model's initial weights and its per-epoch data order derive only from its own seed
+  (``jax.random.key(seed)``, then ``fold_in``), never from the slope or from the other
+  models in the chunk, so a result is a function of (slope, seed, protocol) alone: adding
+  or removing other models changes it only at the level of float rounding. All slopes
+  trained with the same seed start from the same weights and see the same data order
+  (common random numbers), which makes differences between slopes less noisy.
+* Initialisation is PyTorch's ``nn.Linear`` default: weights and biases uniform in
+  ``±1/sqrt(fan_in)``.
+* Compiled programs are cached per static configuration (layer sizes, batch size, steps per
+  epoch, lr, l2), so a second call with the same shapes does not recompile.
+* Slopes must be finite and positive (``ValueError`` naming the bad value).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from petridish._logging import logger
+
+__all__ = [
+    "PROTOCOLS",
+    "Protocol",
+    "SlopeResult",
+    "forward",
+    "get_protocol",
+    "init_params",
+    "make_optimizer",
+    "slope_table_from_results",
+    "train_one",
+    "train_slopes",
+]
+
+Params = tuple[jax.Array, ...]  # (w1, b1, w2, b2, w3, b3); w: (fan_in, fan_out), b: (fan_out,)
+ProgressFn = Callable[[int, int], None]
+
+_VAL_BLOCK = 1000  # validation images per evaluation block; bounds activation memory
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How a slope's ground truth is measured.
+
+    ``n_train`` images are taken from the front of the paper's 50,000 training images and
+    ``n_val`` from the front of its 10,000 validation images; ``seeds`` runs per slope.
+    """
+
+    name: str
+    epochs: int
+    batch_size: int
+    seeds: int
+    lr: float = 0.01
+    l2: float = 1e-5
+    n_train: int = 50_000
+    n_val: int = 10_000
+    hidden: tuple[int, ...] = (100, 100)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        for attr in ("epochs", "batch_size", "seeds", "n_train", "n_val"):
+            value = getattr(self, attr)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"Protocol {self.name!r}: {attr} must be an int >= 1, got {value!r}")
+        if self.batch_size > self.n_train:
+            raise ValueError(
+                f"Protocol {self.name!r}: batch_size {self.batch_size} exceeds n_train "
+                f"{self.n_train}"
+            )
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"Protocol {self.name!r}: lr must be finite and > 0, got {self.lr!r}")
+        if not (self.l2 >= 0 and math.isfinite(self.l2)):
+            raise ValueError(f"Protocol {self.name!r}: l2 must be finite and >= 0, got {self.l2!r}")
+        if not self.hidden or any(h < 1 for h in self.hidden):
+            raise ValueError(f"Protocol {self.name!r}: bad hidden sizes {self.hidden!r}")
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Minibatches per epoch; a last partial batch is dropped."""
+        return self.n_train // self.batch_size
+
+    def as_dict(self) -> dict[str, Any]:
+        """The protocol's fields, JSON-ready."""
+        return {
+            "name": self.name,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "seeds": self.seeds,
+            "lr": self.lr,
+            "l2": self.l2,
+            "n_train": self.n_train,
+            "n_val": self.n_val,
+            "hidden": list(self.hidden),
+            "description": self.description,
+        }
+
+
+PROTOCOLS: dict[str, Protocol] = {
+    p.name: p
+    for p in (
+        Protocol(
+            "paper",
+            epochs=50,
+            batch_size=50,
+            seeds=20,
+            description="Rawal et al. 2020, Table 1: 50 epochs, 50k/10k, 20 runs per slope",
+        ),
+        Protocol(
+            "cpu_table",
+            epochs=8,
+            batch_size=50,
+            seeds=2,
+            n_train=10_000,
+            description=(
+                "the bundled slope table: paper optimiser and batch size, 8 epochs on the "
+                "first 10k training images, 2 seeds, full 10k validation (fits ~40 min on "
+                "one CPU core for 101 slopes)"
+            ),
+        ),
+        Protocol(
+            "cpu",
+            epochs=3,
+            batch_size=50,
+            seeds=2,
+            n_train=10_000,
+            description="a quick CPU estimate: 3 epochs on 10k images, 2 seeds",
+        ),
+        Protocol(
+            "tiny",
+            epochs=1,
+            batch_size=50,
+            seeds=1,
+            n_train=2_000,
+            n_val=1_000,
+            description="for tests: 1 epoch on 2k images, 1 seed, 1k validation images",
+        ),
+    )
+}
+
+
+def get_protocol(name: str | Protocol) -> Protocol:
+    """The registered protocol called ``name`` (a ``Protocol`` passes through)."""
+    if isinstance(name, Protocol):
+        return name
+    try:
+        return PROTOCOLS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown protocol {name!r}; known protocols: {sorted(PROTOCOLS)}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class SlopeResult:
+    """One trained model.
+
+    ``learning_curve`` is the validation accuracy after each epoch and
+    ``train_loss_curve`` the mean training loss of each epoch. ``wall_seconds`` is the wall
+    time of the chunk the model was trained in, divided by the number of models in it.
+    """
+
+    slope: float
+    seed: int
+    val_accuracy: float
+    val_loss: float
+    learning_curve: tuple[float, ...]
+    train_loss_curve: tuple[float, ...] = field(default=())
+    wall_seconds: float = 0.0
+
+
+# ---------------------------------------------------------------------------- the model
+
+
+def init_params(key: jax.Array, sizes: Sequence[int]) -> Params:
+    """PyTorch ``nn.Linear`` default init: weights and biases uniform in ±1/sqrt(fan_in)."""
+    params: list[jax.Array] = []
+    for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        k_w, k_b = jax.random.split(jax.random.fold_in(key, layer))
+        bound = 1.0 / math.sqrt(fan_in)
+        params.append(jax.random.uniform(k_w, (fan_in, fan_out), jnp.float32, -bound, bound))
+        params.append(jax.random.uniform(k_b, (fan_out,), jnp.float32, -bound, bound))
+    return tuple(params)
+
+
+def forward(params: Params, slope: jax.Array, x: jax.Array) -> jax.Array:
+    """Logits of one model: hidden layers use ``sigmoid(slope * (x W + b))``.
+
+    x: (batch, 784) -> (batch, 10).
+    """
+    h = x
+    n_layers = len(params) // 2
+    for layer in range(n_layers):
+        w, b = params[2 * layer], params[2 * layer + 1]
+        h = h @ w + b
+        if layer < n_layers - 1:
+            h = jax.nn.sigmoid(slope * h)
+    return h
+
+
+def _loss(params: Params, slope: jax.Array, x: jax.Array, y: jax.Array) -> jax.Array:
+    logits = forward(params, slope, x)  # (batch, 10)
+    return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+
+def make_optimizer(lr: float, l2: float) -> optax.GradientTransformation:
+    """Adam with L2 added to the gradient before the moments (PyTorch ``weight_decay``)."""
+    return optax.chain(
+        optax.add_decayed_weights(l2), optax.scale_by_adam(b1=0.9, b2=0.999, eps=1e-8),
+        optax.scale(-lr),
+    )
+
+
+# ------------------------------------------------------------------ compiled programs
+
+
+@dataclass(frozen=True)
+class _Static:
+    """Everything a compiled program is specialised on (hashable: the cache key)."""
+
+    sizes: tuple[int, ...]
+    batch_size: int
+    steps: int
+    lr: float
+    l2: float
+
+
+class _Programs(NamedTuple):
+    init: Callable[..., Any]
+    epoch: Callable[..., Any]
+    evaluate: Callable[..., Any]
+
+
+def _static_for(protocol: Protocol, n_features: int, n_classes: int) -> _Static:
+    return _Static(
+        sizes=(n_features, *protocol.hidden, n_classes),
+        batch_size=protocol.batch_size,
+        steps=protocol.steps_per_epoch,
+        lr=float(protocol.lr),
+        l2=float(protocol.l2),
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _programs(static: _Static) -> _Programs:
+    """Build (once per static config) the jitted, model-batched init/epoch/eval programs."""
+    opt = make_optimizer(static.lr, static.l2)
+    used = static.steps * static.batch_size  # images seen per epoch
+
+    def init_one(key: jax.Array) -> tuple[Params, Any]:
+        params = init_params(jax.random.fold_in(key, 0), static.sizes)
+        return params, opt.init(params)
+
+    def epoch_one(
+        params: Params,
+        opt_state: Any,
+        slope: jax.Array,
+        key: jax.Array,
+        epoch: jax.Array,
+        x: jax.Array,
+        y: jax.Array,
+    ) -> tuple[Params, Any, jax.Array]:
+        # The data order of an epoch depends only on the model's own key and the epoch.
+        order_key = jax.random.fold_in(jax.random.fold_in(key, 1), epoch)
+        order = jax.random.permutation(order_key, x.shape[0])[:used]
+        batches = order.reshape(static.steps, static.batch_size)  # (steps, batch)
+
+        def step(carry: tuple[Params, Any], idx: jax.Array) -> tuple[tuple[Params, Any], jax.Array]:
+            p, s = carry
+            loss, grads = jax.value_and_grad(_loss)(p, slope, x[idx], y[idx])  # x[idx]: (batch, 784)
+            updates, s = opt.update(grads, s, p)
+            return (optax.apply_updates(p, updates), s), loss
+
+        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), batches)
+        return params, opt_state, losses.mean()
+
+    def evaluate_one(
+        params: Params, slope: jax.Array, xb: jax.Array, yb: jax.Array, wb: jax.Array
+    ) -> tuple[jax.Array, jax.Array]:
+        # xb: (blocks, block, 784), wb: (blocks, block) 1 for real images, 0 for padding.
+        def block(acc: tuple[jax.Array, jax.Array], b: tuple[jax.Array, ...]) -> tuple[
+            tuple[jax.Array, jax.Array], None
+        ]:
+            xi, yi, wi = b
+            logits = forward(params, slope, xi)  # (block, 10)
+            nll = optax.softmax_cross_entropy_with_integer_labels(logits, yi)
+            correct = (jnp.argmax(logits, axis=-1) == yi).astype(jnp.float32)
+            return (acc[0] + jnp.sum(correct * wi), acc[1] + jnp.sum(nll * wi)), None
+
+        zero = jnp.zeros((), jnp.float32)
+        (n_correct, total_nll), _ = jax.lax.scan(block, (zero, zero), (xb, yb, wb))
+        n = jnp.sum(wb)
+        return n_correct / n, total_nll / n
+
+    models = 0  # vmapped axis
+    return _Programs(
+        init=jax.jit(jax.vmap(init_one)),
+        epoch=jax.jit(jax.vmap(epoch_one, in_axes=(models, models, models, models, None, None, None))),
+        evaluate=jax.jit(jax.vmap(evaluate_one, in_axes=(models, models, None, None, None))),
+    )
+
+
+# ------------------------------------------------------------------------ training
+
+
+def _check_slopes(slopes: Iterable[float]) -> list[float]:
+    checked = []
+    for s in slopes:
+        try:
+            value = float(s)
+        except (TypeError, ValueError):
+            raise ValueError(f"slope must be a number, got {s!r}") from None
+        if not math.isfinite(value) or value <= 0.0:
+            raise ValueError(f"slope must be finite and > 0, got {s!r}")
+        checked.append(value)
+    if not checked:
+        raise ValueError("no slopes given")
+    return checked
+
+
+def _load_data(
+    protocol: Protocol,
+    data_dir: str | None,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    if data is None:
+        from petridish.data.mnist import load_mnist, paper_split
+
+        data = paper_split(load_mnist(data_dir))
+    x_train, y_train, x_val, y_val = data
+    if len(x_train) < protocol.n_train or len(x_val) < protocol.n_val:
+        raise ValueError(
+            f"protocol {protocol.name!r} needs {protocol.n_train} training and {protocol.n_val} "
+            f"validation images, the data has {len(x_train)} and {len(x_val)}"
+        )
+    return (
+        np.asarray(x_train[: protocol.n_train], np.float32),
+        np.asarray(y_train[: protocol.n_train], np.int32),
+        np.asarray(x_val[: protocol.n_val], np.float32),
+        np.asarray(y_val[: protocol.n_val], np.int32),
+    )
+
+
+def _val_blocks(x: np.ndarray, y: np.ndarray) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Pad validation data to whole blocks: (blocks, block, d), (blocks, block), weights."""
+    block = min(_VAL_BLOCK, len(x))
+    blocks = -(-len(x) // block)
+    pad = blocks * block - len(x)
+    w = np.concatenate([np.ones(len(x), np.float32), np.zeros(pad, np.float32)])
+    xp = np.concatenate([x, np.zeros((pad, x.shape[1]), np.float32)])
+    yp = np.concatenate([y, np.zeros(pad, np.int32)])
+    return (
+        jnp.asarray(xp.reshape(blocks, block, -1)),
+        jnp.asarray(yp.reshape(blocks, block)),
+        jnp.asarray(w.reshape(blocks, block)),
+    )
+
+
+def train_slopes(
+    slopes: Sequence[float],
+    protocol: str | Protocol,
+    *,
+    data_dir: str | None = None,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+    seed: int = 0,
+    seeds: Sequence[int] | None = None,
+    chunk: int = 64,
+    progress: ProgressFn | None = None,
+) -> list[SlopeResult]:
+    """Train every (slope, seed) pair and score it on the validation images.
+
+    Args:
+        slopes: positive sigmoid slopes.
+        protocol: a ``Protocol`` or the name of one in ``PROTOCOLS``.
+        data_dir: where MNIST lives (see ``petridish.data.load_mnist``); ignored if ``data``.
+        data: ``(x_train, y_train, x_val, y_val)`` with images flattened to float32 rows, to
+            train on other data (tests use small synthetic sets); default: the paper split.
+        seed: the run seeds are ``seed, seed + 1, ..., seed + protocol.seeds - 1``.
+        seeds: explicit run seeds instead (overrides ``seed`` and ``protocol.seeds``).
+        chunk: models per compiled batch (1 trains them one at a time).
+        progress: called as ``progress(done, total)`` in model-epochs after every epoch.
+
+    Returns:
+        One ``SlopeResult`` per (slope, seed), slope-major, in the order given.
+    """
+    proto = get_protocol(protocol)
+    checked = _check_slopes(slopes)
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, got {chunk!r}")
+    run_seeds = list(range(seed, seed + proto.seeds)) if seeds is None else [int(s) for s in seeds]
+    if not run_seeds:
+        raise ValueError("no seeds given")
+    x_train, y_train, x_val, y_val = _load_data(proto, data_dir, data)
+    n_classes = int(max(y_train.max(), y_val.max())) + 1
+    programs = _programs(_static_for(proto, x_train.shape[1], n_classes))
+
+    x = jnp.asarray(x_train)  # (n_train, 784)
+    y = jnp.asarray(y_train)  # (n_train,)
+    xb, yb, wb = _val_blocks(x_val, y_val)
+    pairs = [(s, r) for s in checked for r in run_seeds]
+    total = len(pairs) * proto.epochs
+    done = 0
+    results: list[SlopeResult] = []
+    for start in range(0, len(pairs), chunk):
+        real = pairs[start : start + chunk]
+        padded = real + [real[0]] * (min(chunk, len(pairs)) - len(real))
+        t0 = time.perf_counter()
+        slope_arr = jnp.asarray([p[0] for p in padded], jnp.float32)  # (models,)
+        keys = jax.vmap(jax.random.key)(jnp.asarray([p[1] for p in padded], jnp.uint32))
+        params, opt_state = programs.init(keys)
+        curve: list[np.ndarray] = []
+        train_losses: list[np.ndarray] = []
+        for epoch in range(proto.epochs):
+            params, opt_state, loss = programs.epoch(
+                params, opt_state, slope_arr, keys, jnp.asarray(epoch, jnp.uint32), x, y
+            )
+            acc, nll = programs.evaluate(params, slope_arr, xb, yb, wb)
+            curve.append(np.asarray(acc))
+            train_losses.append(np.asarray(loss))
+            done += len(real) * 1
+            if progress is not None:
+                progress(done, total)
+        nll_final = np.asarray(nll)
+        wall = (time.perf_counter() - t0) / len(real)
+        acc_curve = np.stack(curve, axis=1)  # (models, epochs)
+        loss_curve = np.stack(train_losses, axis=1)  # (models, epochs)
+        for i, (slope, run) in enumerate(real):
+            results.append(
+                SlopeResult(
+                    slope=slope,
+                    seed=run,
+                    val_accuracy=float(acc_curve[i, -1]),
+                    val_loss=float(nll_final[i]),
+                    learning_curve=tuple(float(a) for a in acc_curve[i]),
+                    train_loss_curve=tuple(float(v) for v in loss_curve[i]),
+                    wall_seconds=wall,
+                )
+            )
+        logger.info(
+            "trained %d/%d models (%.1f s per model)", start + len(real), len(pairs), wall
+        )
+    return results
+
+
+def train_one(
+    slope: float,
+    protocol: str | Protocol,
+    *,
+    seed: int = 0,
+    data_dir: str | None = None,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> SlopeResult:
+    """Train a single (slope, seed) model: the batched code with one model."""
+    return train_slopes([slope], protocol, data_dir=data_dir, data=data, seeds=[seed], chunk=1)[0]
+
+
+def slope_table_from_results(results: Sequence[SlopeResult]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean validation accuracy over seeds per slope: ``(slopes, mean_accuracy)``, sorted."""
+    by_slope: dict[float, list[float]] = {}
+    for r in results:
+        by_slope.setdefault(r.slope, []).append(r.val_accuracy)
+    slopes = np.asarray(sorted(by_slope), np.float64)
+    means = np.asarray([np.mean(by_slope[s]) for s in slopes.tolist()], np.float64)
+    return slopes, means
