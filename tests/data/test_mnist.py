@@ -68,7 +68,7 @@ def test_paper_split(mnist: Mnist) -> None:
     assert x_train.shape == (50_000, 784) and x_val.shape == (10_000, 784)
     assert y_train.shape == (50_000,) and y_val.shape == (10_000,)
     assert x_train.dtype == np.float32
-    assert 0.0 <= x_train.min() and x_train.max() == 1.0
+    assert x_train.min() >= 0.0 and x_train.max() == 1.0
     np.testing.assert_array_equal(y_val, mnist.train_labels[50_000:])
     np.testing.assert_allclose(x_val[0], mnist.train_images[50_000].reshape(-1) / 255.0, rtol=1e-6)
 

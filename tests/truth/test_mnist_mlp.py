@@ -23,16 +23,15 @@ from petridish.truth.mnist_mlp import (
     train_slopes,
 )
 
+Data = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 SHARED_MNIST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
 
 # A small synthetic problem: 4 classes told apart by the sign pattern of 2 of 12 features.
-SMALL = Protocol(
-    "small", epochs=2, batch_size=10, seeds=2, n_train=120, n_val=40, hidden=(8, 8)
-)
+SMALL = Protocol("small", epochs=2, batch_size=10, seeds=2, n_train=120, n_val=40, hidden=(8, 8))
 
 
 @pytest.fixture(scope="module")
-def data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def data() -> Data:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(160, 12)).astype(np.float32)  # (images, features)
     y = ((x[:, 0] > 0).astype(np.int32) * 2 + (x[:, 1] > 0)).astype(np.int32)  # (images,)
@@ -47,17 +46,17 @@ def _close(a: SlopeResult, b: SlopeResult, tol: float = 1e-5) -> None:
     np.testing.assert_allclose(a.train_loss_curve, b.train_loss_curve, atol=tol, rtol=tol)
 
 
-def test_batched_equals_one_at_a_time(data: tuple[np.ndarray, ...]) -> None:
+def test_batched_equals_one_at_a_time(data: Data) -> None:
     slopes = [0.3, 1.7]
-    batched = train_slopes(slopes, SMALL, data=data, chunk=4)  # type: ignore[arg-type]
+    batched = train_slopes(slopes, SMALL, data=data, chunk=4)
     assert [(r.slope, r.seed) for r in batched] == [(0.3, 0), (0.3, 1), (1.7, 0), (1.7, 1)]
     for result in batched:
-        single = train_one(result.slope, SMALL, seed=result.seed, data=data)  # type: ignore[arg-type]
+        single = train_one(result.slope, SMALL, seed=result.seed, data=data)
         _close(result, single)
     assert len(batched[0].learning_curve) == SMALL.epochs
 
 
-def test_batched_params_equal_single_params(data: tuple[np.ndarray, ...]) -> None:
+def test_batched_params_equal_single_params(data: Data) -> None:
     x, y = jnp.asarray(data[0]), jnp.asarray(data[1])
     programs = mnist_mlp._programs(mnist_mlp._static_for(SMALL, 12, 4))
     slopes = jnp.asarray([0.2, 0.9, 1.5], jnp.float32)
@@ -75,35 +74,35 @@ def test_batched_params_equal_single_params(data: tuple[np.ndarray, ...]) -> Non
             np.testing.assert_allclose(batched_leaf[i], single_leaf[0], atol=1e-5)
 
 
-def test_result_independent_of_batch_mates(data: tuple[np.ndarray, ...]) -> None:
+def test_result_independent_of_batch_mates(data: Data) -> None:
     # Same chunk size, so the same compiled program: alone (padded) vs with a neighbour.
-    alone = train_slopes([0.5], SMALL, data=data, seeds=[3], chunk=2)  # type: ignore[arg-type]
-    paired = train_slopes([0.5, 1.9], SMALL, data=data, seeds=[3], chunk=2)  # type: ignore[arg-type]
+    alone = train_slopes([0.5], SMALL, data=data, seeds=[3], chunk=2)
+    paired = train_slopes([0.5, 1.9], SMALL, data=data, seeds=[3], chunk=2)
     _close(alone[0], paired[0])
     # A different neighbour with a different seed does not matter either.
-    other = train_slopes([0.5], SMALL, data=data, seeds=[3, 11], chunk=2)  # type: ignore[arg-type]
+    other = train_slopes([0.5], SMALL, data=data, seeds=[3, 11], chunk=2)
     _close(alone[0], other[0])
 
 
-def test_deterministic_per_seed(data: tuple[np.ndarray, ...]) -> None:
-    first = train_slopes([0.8], SMALL, data=data, seeds=[0, 1], chunk=2)  # type: ignore[arg-type]
-    again = train_slopes([0.8], SMALL, data=data, seeds=[0, 1], chunk=2)  # type: ignore[arg-type]
+def test_deterministic_per_seed(data: Data) -> None:
+    first = train_slopes([0.8], SMALL, data=data, seeds=[0, 1], chunk=2)
+    again = train_slopes([0.8], SMALL, data=data, seeds=[0, 1], chunk=2)
     assert first[0].learning_curve == again[0].learning_curve
     assert first[0].val_loss == again[0].val_loss
     # Different seeds: different init and data order, so different losses.
     assert first[0].val_loss != first[1].val_loss
     # The default seeds are seed .. seed + protocol.seeds - 1.
-    default = train_slopes([0.8], SMALL, data=data, seed=0, chunk=2)  # type: ignore[arg-type]
+    default = train_slopes([0.8], SMALL, data=data, seed=0, chunk=2)
     assert [r.seed for r in default] == [0, 1]
     assert default[1].val_loss == first[1].val_loss
 
 
-def test_second_call_does_not_recompile(data: tuple[np.ndarray, ...]) -> None:
-    train_slopes([0.4], SMALL, data=data, seeds=[0], chunk=3)  # type: ignore[arg-type]
+def test_second_call_does_not_recompile(data: Data) -> None:
+    train_slopes([0.4], SMALL, data=data, seeds=[0], chunk=3)
     programs = mnist_mlp._programs(mnist_mlp._static_for(SMALL, 12, 4))
     sizes = (programs.epoch._cache_size(), programs.evaluate._cache_size())  # type: ignore[attr-defined]
     hits = mnist_mlp._programs.cache_info().hits
-    train_slopes([0.6], SMALL, data=data, seeds=[1], chunk=3)  # type: ignore[arg-type]
+    train_slopes([0.6], SMALL, data=data, seeds=[1], chunk=3)
     assert mnist_mlp._programs.cache_info().hits > hits
     assert (programs.epoch._cache_size(), programs.evaluate._cache_size()) == sizes  # type: ignore[attr-defined]
 
@@ -146,15 +145,19 @@ def test_unknown_protocol() -> None:
     assert get_protocol("paper") is PROTOCOLS["paper"]
     paper = PROTOCOLS["paper"]
     assert (paper.epochs, paper.batch_size, paper.seeds, paper.n_train, paper.n_val) == (
-        50, 50, 20, 50_000, 10_000,
+        50,
+        50,
+        20,
+        50_000,
+        10_000,
     )
     assert (paper.lr, paper.l2, paper.hidden) == (0.01, 1e-5, (100, 100))
 
 
 @pytest.mark.parametrize("bad", [0.0, -0.5, float("nan"), float("inf"), "x"])
-def test_bad_slope(bad: object, data: tuple[np.ndarray, ...]) -> None:
+def test_bad_slope(bad: object, data: Data) -> None:
     with pytest.raises(ValueError, match="slope"):
-        train_slopes([0.5, bad], SMALL, data=data)  # type: ignore[list-item, arg-type]
+        train_slopes([0.5, bad], SMALL, data=data)  # type: ignore[list-item]
 
 
 def test_bad_protocol_fields() -> None:
@@ -175,10 +178,14 @@ def test_slope_table_from_results() -> None:
     np.testing.assert_allclose(acc, [0.6, 0.85])
 
 
-def test_progress_callback(data: tuple[np.ndarray, ...]) -> None:
+def test_progress_callback(data: Data) -> None:
     calls: list[tuple[int, int]] = []
     train_slopes(
-        [0.5, 1.0, 1.5], SMALL, data=data, seeds=[0], chunk=2,  # type: ignore[arg-type]
+        [0.5, 1.0, 1.5],
+        SMALL,
+        data=data,
+        seeds=[0],
+        chunk=2,
         progress=lambda done, total: calls.append((done, total)),
     )
     # model-epochs: 2 models x 2 epochs, then 1 model x 2 epochs

@@ -15,9 +15,10 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from petridish.baselines.nn_surrogate import NNSurrogate, NNSurrogateConfig, NotFittedError
+from petridish.baselines.random_dish import random_data_dish
 from petridish.motifs import Motif
 
-__all__ = ["NNSurrogate", "NNSurrogateConfig", "NotFittedError", "Predictor"]
+__all__ = ["NNSurrogate", "NNSurrogateConfig", "NotFittedError", "Predictor", "random_data_dish"]
 
 
 @runtime_checkable

@@ -226,7 +226,9 @@ def load_mnist(
         train_images=_parse_idx(
             payloads["train-images-idx3-ubyte.gz"], "train-images", (_N_TRAIN, _SIDE, _SIDE)
         ),
-        train_labels=_parse_idx(payloads["train-labels-idx1-ubyte.gz"], "train-labels", (_N_TRAIN,)),
+        train_labels=_parse_idx(
+            payloads["train-labels-idx1-ubyte.gz"], "train-labels", (_N_TRAIN,)
+        ),
         test_images=_parse_idx(
             payloads["t10k-images-idx3-ubyte.gz"], "t10k-images", (_N_TEST, _SIDE, _SIDE)
         ),

@@ -42,6 +42,11 @@ class DishConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layer_sizes", tuple(int(s) for s in self.layer_sizes))
+        if len(self.layer_sizes) < 3 or min(self.layer_sizes) < 1:
+            raise ValueError(
+                f"DishConfig.layer_sizes needs input, >= 1 hidden and output sizes, all >= 1; "
+                f"got {self.layer_sizes}"
+            )
         positive_ints = ("n_samples", "n_inits", "inner_steps", "motif_batch", "outer_decay_first",
                          "outer_decay_every")
         for name in positive_ints:

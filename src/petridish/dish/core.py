@@ -38,6 +38,10 @@ class FitRecord:
     outer_losses: tuple[float, ...]
     fit_seconds: float  # wall time of the whole fit, compile included
     compile_seconds: float  # part of fit_seconds spent compiling (0 when cached)
+    # With validation motifs: z-scored MSE on them after each step (index 0 = initial data)
+    # and the step whose synthetic data was kept (the one with the lowest validation MSE).
+    val_losses: tuple[float, ...] = ()
+    best_step: int | None = None
 
 
 def build_net(config: DishConfig) -> MotifNet:
@@ -81,6 +85,15 @@ def check_losses(losses: Sequence[float] | np.ndarray, n_motifs: int) -> np.ndar
     if np.ptp(arr) == 0:
         raise ValueError(f"ground-truth losses are all equal ({arr[0]}): nothing to rank")
     return arr
+
+
+def _zscored_mse(scores: np.ndarray, targets: np.ndarray) -> float:
+    """The outer loss in NumPy: MSE of z-scores; non-finite scores count as worst."""
+    if not np.all(np.isfinite(scores)) or np.ptp(scores) == 0:
+        return float("inf")
+    z = (scores - scores.mean()) / scores.std()
+    t = (targets - targets.mean()) / targets.std()
+    return float(np.mean((z - t) ** 2))
 
 
 def _bucket(n: int) -> int:
@@ -131,11 +144,21 @@ class Dish:
         losses: Sequence[float] | np.ndarray,
         *,
         seed: int = 0,
+        validation: tuple[Sequence[Motif], Sequence[float] | np.ndarray] | None = None,
         progress: ProgressFn | None = None,
     ) -> Dish:
-        """Learn the synthetic data so dish scores rank ``motifs`` like ``losses``."""
+        """Learn the synthetic data so dish scores rank ``motifs`` like ``losses``.
+
+        With ``validation=(motifs, losses)``, the synthetic data of the outer step with the
+        lowest z-scored MSE on those motifs is kept (early stopping); otherwise the last.
+        """
         kind = motif_family(motifs)
         targets_all = check_losses(losses, len(motifs))
+        if validation is not None:
+            val_motifs = list(validation[0])
+            if motif_family(val_motifs) is not kind:
+                raise ValueError("validation motifs must be of the same kind as the training motifs")
+            val_targets = check_losses(validation[1], len(val_motifs))
         cfg = self.config
         t0 = time.perf_counter()
         compile_before = STATS.compile_seconds
@@ -149,6 +172,19 @@ class Dish:
         rng = np.random.default_rng([seed, 1])
         n = len(motifs)
         losses_hist: list[float] = []
+        val_hist: list[float] = []
+        best: tuple[float, int, Synthetic] | None = None
+
+        def validate(step: int) -> None:
+            nonlocal best
+            self.synthetic = synthetic
+            mse = _zscored_mse(self.raw_scores(val_motifs), val_targets)
+            val_hist.append(mse)
+            if best is None or mse <= best[0]:
+                best = (mse, step, synthetic)
+
+        if validation is not None:
+            validate(0)
         for step in range(cfg.outer_steps):
             if n > cfg.motif_batch:
                 idx = np.sort(rng.choice(n, cfg.motif_batch, replace=False))
@@ -161,8 +197,13 @@ class Dish:
                 jnp.asarray(targets, dtype=codes_all.dtype), self.labels,
             )
             losses_hist.append(float(loss))
+            if validation is not None:
+                validate(step + 1)
             if progress is not None:
                 progress(step + 1, cfg.outer_steps, losses_hist[-1])
+        best_step = None
+        if best is not None:
+            _, best_step, synthetic = best
         self.synthetic = synthetic
         fit_seconds = time.perf_counter() - t0
         self.record = FitRecord(
@@ -171,6 +212,8 @@ class Dish:
             outer_losses=tuple(losses_hist),
             fit_seconds=fit_seconds,
             compile_seconds=STATS.compile_seconds - compile_before,
+            val_losses=tuple(val_hist),
+            best_step=best_step,
         )
         logger.info(
             "dish fit: %d motifs, %d outer steps, %.2fs (compile %.2fs), final loss %.4f",
@@ -199,6 +242,10 @@ class Dish:
             self.synthetic["x_train"], self.synthetic["x_val"], self.labels,
         )
         return np.asarray(scores)[:n]
+
+    def query(self, motifs: Sequence[Motif]) -> np.ndarray:
+        """The ``Predictor`` protocol's name for ``raw_scores`` (lower = better)."""
+        return self.raw_scores(motifs)
 
     def predict(self, motifs: Sequence[Motif]) -> Prediction:
         """Train and score each motif on the learned data; lower score = predicted better."""

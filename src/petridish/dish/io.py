@@ -95,5 +95,6 @@ def load_dish(path: str | os.PathLike[str]) -> Dish:
     record = json.loads(meta.get("record", "null"))
     if record is not None:
         record["outer_losses"] = tuple(record["outer_losses"])
+        record["val_losses"] = tuple(record.get("val_losses", ()))
         dish.record = FitRecord(**record)
     return dish

@@ -1,0 +1,44 @@
+"""Markdown summary of a slope experiment report."""
+
+from __future__ import annotations
+
+from petridish.experiments.slope import PREDICTORS, SlopeReport
+
+_NAMES = {"dish": "Synthetic Petri Dish", "random_dish": "Dish, random data",
+          "nn_surrogate": "NN surrogate"}
+
+
+def slope_markdown(report: SlopeReport) -> str:
+    exp, agg = report.experiment, report.aggregate()
+    lo, hi = exp.peak_window
+    n = len(report.seeds)
+    lines = [
+        "# Sigmoid-slope experiment",
+        "",
+        f"Ground truth: `{report.table_source}` ({len(report.slopes)} slopes). "
+        f"{exp.n_train} training and {exp.n_val} validation slopes drawn from the band "
+        f"{exp.band[0]}-{exp.band[1]} per seed; metrics on the remaining slopes; {n} seeds.",
+        "",
+        "| predictor | Spearman median | Spearman min | Kendall median | precision@"
+        f"{exp.top_k} | best slope median | best in {lo}-{hi} | fit s (median) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in PREDICTORS:
+        a = agg[name]
+        lines.append(
+            f"| {_NAMES[name]} | {a['spearman_median']:.3f} | {a['spearman_min']:.3f} | "
+            f"{a['kendall_median']:.3f} | {a['precision_at_k_mean']:.2f} | "
+            f"{a['best_slope_median']:.3f} | {a['best_in_peak_window']}/{n} | "
+            f"{a['fit_seconds_median']:.2f} |"
+        )
+    lines += ["", "## Per seed", "",
+              "| seed | dish Spearman | dish best slope | NN Spearman | NN best slope |",
+              "|---|---|---|---|---|"]
+    for s in report.seeds:
+        d, m = s.metrics["dish"], s.metrics["nn_surrogate"]
+        lines.append(f"| {s.seed} | {d['spearman']:.3f} | {d['best_slope']:.3f} | "
+                     f"{m['spearman']:.3f} | {m['best_slope']:.3f} |")
+    cfg = exp.dish.to_json()
+    lines += ["", "## Dish settings", "", "```json",
+              ", ".join(f'"{k}": {v}' for k, v in cfg.items()), "```", ""]
+    return "\n".join(lines)

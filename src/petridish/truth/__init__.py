@@ -1,0 +1,24 @@
+"""Ground truth: tables of measured scores, the bundled slope table, the MNIST MLP trainer.
+
+``slope_table()`` returns the bundled ``(slopes, accuracies)`` arrays measured with this
+package's own trainer (``petridish.truth.mnist_mlp``); ``load_table(path)`` reads a CSV.
+"""
+
+from petridish.truth.bundled import slope_table, slope_table_protocol
+from petridish.truth.table import SlopeTable, TableError, read_slope_csv
+
+
+def bundled_table() -> SlopeTable:
+    """The bundled slope table as a validated ``SlopeTable``."""
+    slopes, accuracies = slope_table()
+    return SlopeTable(slopes, accuracies, source="petridish bundled slope table")
+
+
+__all__ = [
+    "SlopeTable",
+    "TableError",
+    "bundled_table",
+    "read_slope_csv",
+    "slope_table",
+    "slope_table_protocol",
+]

@@ -1,0 +1,30 @@
+"""Shared fixtures: paths to the read-only shared data, and float64 mode for gradient checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import jax
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+PAPER_TABLE = SHARED / "reference" / "sigmoid_slope_mnist.csv"
+
+
+@pytest.fixture
+def x64() -> Iterator[None]:
+    """Run a test with float64 enabled, restoring the previous setting afterwards."""
+    before = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", before)
+
+
+@pytest.fixture
+def paper_table_path() -> Path:
+    if not PAPER_TABLE.is_file():
+        pytest.skip(f"paper reference table not found at {PAPER_TABLE} (optional resource)")
+    return PAPER_TABLE

@@ -1,0 +1,126 @@
+"""Dish fit/predict contract: determinism, no recompiles, validation, save/load, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from petridish import Dish, DishConfig
+from petridish.dish.outer import STATS
+from petridish.motifs import SigmoidSlope
+
+# Small, fast settings; the shapes are shared by every test here so compiles are reused.
+CFG = DishConfig.for_slopes(inner_steps=20, outer_steps=6, n_samples=6)
+SLOPES = [0.4, 0.55, 0.7, 0.9, 1.1, 1.3, 1.5]
+LOSSES = [0.035, 0.040, 0.046, 0.052, 0.058, 0.066, 0.075]
+
+
+def _motifs(xs: list[float]) -> list[SigmoidSlope]:
+    return [SigmoidSlope(c) for c in xs]
+
+
+def test_fit_predict_shapes_ranks_and_learning() -> None:
+    dish = Dish(CFG).fit(_motifs(SLOPES), LOSSES, seed=0)
+    assert dish.record is not None and len(dish.record.outer_losses) == CFG.outer_steps
+    # The outer loss must go down on the training motifs.
+    assert dish.record.outer_losses[-1] < dish.record.outer_losses[0]
+    pred = dish.predict(_motifs([0.1, 0.3, 2.0]))
+    assert pred.scores.shape == (3,) and pred.scores.dtype == np.float64
+    assert sorted(pred.ranks.tolist()) == [1, 2, 3]
+    assert pred.ranks[int(np.argmin(pred.scores))] == 1
+    np.testing.assert_allclose(pred.zscores.mean(), 0.0, atol=1e-9)
+    assert pred.best(1)[0] == pred.motifs[int(np.argmin(pred.scores))]
+    assert not pred.flagged.any()
+
+
+def test_same_seed_same_result_new_object_compiles_nothing() -> None:
+    a = Dish(CFG).fit(_motifs(SLOPES), LOSSES, seed=3)
+    compiles = STATS.compiles
+    b = Dish(CFG).fit(_motifs(SLOPES), LOSSES, seed=3)
+    assert STATS.compiles == compiles, "a second fit with the same shapes recompiled"
+    assert b.record is not None and b.record.compile_seconds == 0.0
+    probe = _motifs([0.2, 0.8, 1.9])
+    np.testing.assert_array_equal(a.predict(probe).scores, b.predict(probe).scores)
+    c = Dish(CFG).fit(_motifs(SLOPES), LOSSES, seed=4)
+    assert not np.array_equal(a.predict(probe).scores, c.predict(probe).scores)
+
+
+def test_predict_padding_does_not_change_scores() -> None:
+    dish = Dish(CFG).fit(_motifs(SLOPES), LOSSES, seed=0)
+    many = _motifs(list(np.linspace(0.05, 2.0, 11)))
+    all_scores = dish.predict(many).scores
+    for i in (0, 5, 10):
+        np.testing.assert_allclose(dish.predict([many[i]] * 2).scores[0], all_scores[i], rtol=1e-6)
+
+
+def test_motif_batch_sampling_runs_with_more_motifs_than_batch() -> None:
+    cfg = CFG.replace(motif_batch=4)
+    dish = Dish(cfg).fit(_motifs(SLOPES), LOSSES, seed=0)
+    assert dish.record is not None and np.all(np.isfinite(dish.record.outer_losses))
+
+
+def test_validation_keeps_best_step() -> None:
+    val = (_motifs([0.45, 0.8, 1.2, 1.45]), [0.037, 0.05, 0.062, 0.072])
+    dish = Dish(CFG).fit(_motifs(SLOPES), LOSSES, seed=0, validation=val)
+    rec = dish.record
+    assert rec is not None and len(rec.val_losses) == CFG.outer_steps + 1
+    assert rec.best_step == int(np.argmin(rec.val_losses[::-1]) * -1 + len(rec.val_losses) - 1)
+    from petridish.dish.core import _zscored_mse
+
+    kept = _zscored_mse(dish.raw_scores(val[0]), np.asarray(val[1]))
+    assert kept == pytest.approx(min(rec.val_losses), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    "losses,match",
+    [([0.1] * 7, "all equal"), ([0.1, np.nan, 0.2, 0.3, 0.4, 0.5, 0.6], "finite"),
+     ([0.1, 0.2], "one loss per motif")],
+)
+def test_bad_losses(losses: list[float], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        Dish(CFG).fit(_motifs(SLOPES), losses, seed=0)
+
+
+def test_predict_before_fit_is_clear() -> None:
+    with pytest.raises(RuntimeError, match="not fitted"):
+        Dish(CFG).predict(_motifs([0.5]))
+
+
+def test_save_load_round_trip(tmp_path: Path) -> None:
+    dish = Dish(CFG).fit(_motifs(SLOPES), LOSSES, seed=1)
+    path = tmp_path / "dish.safetensors"
+    dish.save(str(path))
+    loaded = Dish.load(str(path))
+    assert loaded.config == dish.config and loaded.record == dish.record
+    probe = _motifs([0.2, 1.0, 1.8])
+    np.testing.assert_array_equal(loaded.predict(probe).scores, dish.predict(probe).scores)
+
+
+def test_load_rejects_foreign_and_damaged_files(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"not a safetensors file at all")
+    with pytest.raises(ValueError, match="junk.safetensors"):
+        Dish.load(str(junk))
+    from safetensors.numpy import save_file
+
+    foreign = tmp_path / "foreign.safetensors"
+    save_file({"w": np.zeros(3, np.float32)}, str(foreign), metadata={"format": "other"})
+    with pytest.raises(ValueError, match="not a petridish dish file"):
+        Dish.load(str(foreign))
+    with pytest.raises(FileNotFoundError):
+        Dish.load(str(tmp_path / "missing.safetensors"))
+
+
+def test_random_data_dish_runs_no_outer_steps() -> None:
+    from petridish.baselines import random_data_dish
+
+    rd = random_data_dish(CFG).fit(_motifs(SLOPES), LOSSES, seed=0)
+    fitted = Dish(CFG).fit(_motifs(SLOPES), LOSSES, seed=0)
+    assert rd.record is not None and rd.record.outer_losses == ()
+    init = Dish(CFG).initialize(0, SigmoidSlope)
+    assert init.synthetic is not None and rd.synthetic is not None
+    np.testing.assert_array_equal(rd.synthetic["x_train"], init.synthetic["x_train"])
+    assert fitted.synthetic is not None
+    assert not np.array_equal(fitted.synthetic["x_train"], rd.synthetic["x_train"])
