@@ -105,8 +105,10 @@ def main() -> int:
     }
     print(f"slope dish fit, Table 2 defaults, {len(motifs)} motifs, backend {out['backend']}")
     print(f"  compile (first fit only):     {compile_s:6.2f} s   (target <= 30 s)")
-    print(f"  fit, nothing to compile:      {fit_s:6.2f} s   (median of {args.repeats}; "
-          f"target <= 5 s)")
+    print(
+        f"  fit, nothing to compile:      {fit_s:6.2f} s   (median of {args.repeats}; "
+        f"target <= 5 s)"
+    )
     print(f"  recompiles in later fits:     {recompiles}")
     print(f"  one motif at a time:          {loop_fit_s:6.2f} s   (from {args.loop_steps} steps)")
     print(f"  batched / one-at-a-time speedup: {loop_fit_s / fit_s:.1f}x")

@@ -133,15 +133,22 @@ def _cmd_select(args: argparse.Namespace) -> int:
     seen = np.concatenate([train, val])  # only the ground truth the experiment may see
     with _bar(1, "A.1 grid", args.quiet) as progress:
         sel = select_hyperparameters(
-            [SigmoidSlope(float(c)) for c in slopes[seen]], losses[seen],
-            base=_dish_config(args), grid=grid, seeds=_seeds(args.seeds),
-            split_seed=args.split_seed, progress=progress,
+            [SigmoidSlope(float(c)) for c in slopes[seen]],
+            losses[seen],
+            base=_dish_config(args),
+            grid=grid,
+            seeds=_seeds(args.seeds),
+            split_seed=args.split_seed,
+            progress=progress,
         )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(sel.to_json(), indent=2))
     for t in sel.trials[:5]:
         print(f"held-out z-MSE {t.holdout_mse:.4f}  {t.overrides}")
-    print(f"selected {sel.overrides}; wrote {args.out} (use it with: petridish slope --config {args.out})")
+    print(
+        f"selected {sel.overrides}; wrote {args.out} "
+        f"(use it with: petridish slope --config {args.out})"
+    )
     return 0
 
 
@@ -163,8 +170,10 @@ def _cmd_truth(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = ["slope,val_accuracy"] + [f"{a!r},{b!r}" for a, b in zip(s, acc, strict=True)]
     out.write_text("\n".join(rows) + "\n")
-    print(f"wrote {out}: {len(s)} slopes, protocol {protocol.name}; peak at slope "
-          f"{s[int(np.argmax(acc))]:.3f} (accuracy {acc.max():.4f})")
+    print(
+        f"wrote {out}: {len(s)} slopes, protocol {protocol.name}; peak at slope "
+        f"{s[int(np.argmax(acc))]:.3f} (accuracy {acc.max():.4f})"
+    )
     return 0
 
 
@@ -176,8 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--table", help="slope,accuracy CSV (default: the bundled table)")
         sp.add_argument("--config", help="dish config JSON (e.g. written by `petridish select`)")
-        sp.add_argument("--set", action="append", metavar="KEY=VALUE",
-                        help="override one DishConfig field, e.g. --set n_samples=20")
+        sp.add_argument(
+            "--set",
+            action="append",
+            metavar="KEY=VALUE",
+            help="override one DishConfig field, e.g. --set n_samples=20",
+        )
         sp.add_argument("--quiet", action="store_true", help="no progress bars")
 
     sp = sub.add_parser("slope", help="run the sigmoid-slope experiment")
@@ -188,8 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("select", help="Appendix A.1 hyperparameter selection")
     common(sp)
-    sp.add_argument("--grid", action="append", metavar="KEY=V1,V2",
-                    help="replace one grid axis, e.g. --grid n_samples=5,10")
+    sp.add_argument(
+        "--grid",
+        action="append",
+        metavar="KEY=V1,V2",
+        help="replace one grid axis, e.g. --grid n_samples=5,10",
+    )
     sp.add_argument("--seeds", default="3", help="fits per setting (default 3)")
     sp.add_argument("--split-seed", type=int, default=0)
     sp.add_argument("--out", default="runs/select.json")

@@ -8,7 +8,12 @@ def test_for_slopes_matches_table2_defaults() -> None:
     assert c.layer_sizes == (10, 1, 1, 10)
     assert (c.n_samples, c.init_scale) == (10, 1.0)
     assert (c.inner_lr, c.inner_l2, c.inner_steps) == (0.01, 1e-5, 250)
-    assert (c.outer_lr, c.outer_decay, c.outer_decay_first, c.outer_decay_every) == (0.05, 0.4, 20, 30)
+    assert (c.outer_lr, c.outer_decay, c.outer_decay_first, c.outer_decay_every) == (
+        0.05,
+        0.4,
+        20,
+        30,
+    )
     assert (c.outer_l2, c.outer_steps, c.motif_batch) == (1e-5, 60, 40)
 
 
@@ -21,8 +26,16 @@ def test_overrides_and_json_round_trip() -> None:
 
 @pytest.mark.parametrize(
     "field,value",
-    [("n_samples", 0), ("inner_steps", -1), ("inner_lr", 0.0), ("outer_lr", float("nan")),
-     ("inner_l2", -1e-5), ("motif_batch", 1.5), ("network", "cnn"), ("layer_sizes", (10,))],
+    [
+        ("n_samples", 0),
+        ("inner_steps", -1),
+        ("inner_lr", 0.0),
+        ("outer_lr", float("nan")),
+        ("inner_l2", -1e-5),
+        ("motif_batch", 1.5),
+        ("network", "cnn"),
+        ("layer_sizes", (10,)),
+    ],
 )
 def test_bad_config_names_field(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=field):

@@ -75,8 +75,11 @@ def test_validation_keeps_best_step() -> None:
 
 @pytest.mark.parametrize(
     "losses,match",
-    [([0.1] * 7, "all equal"), ([0.1, np.nan, 0.2, 0.3, 0.4, 0.5, 0.6], "finite"),
-     ([0.1, 0.2], "one loss per motif")],
+    [
+        ([0.1] * 7, "all equal"),
+        ([0.1, np.nan, 0.2, 0.3, 0.4, 0.5, 0.6], "finite"),
+        ([0.1, 0.2], "one loss per motif"),
+    ],
 )
 def test_bad_losses(losses: list[float], match: str) -> None:
     with pytest.raises(ValueError, match=match):

@@ -51,11 +51,15 @@ def test_batched_inner_loop_and_scores_equal_loop() -> None:
     trained = jax.jit(jax.vmap(train_motif, in_axes=(None, None, 0, None, None)), static_argnums=0)(
         settings, p0, jnp.asarray(SLOPES), x, y
     )
-    scores = jax.jit(score_motifs, static_argnums=0)(settings, params0, jnp.asarray(SLOPES), x, xv, y)
+    scores = jax.jit(score_motifs, static_argnums=0)(
+        settings, params0, jnp.asarray(SLOPES), x, xv, y
+    )
     single = jax.jit(train_motif, static_argnums=0)
     for i, c in enumerate(SLOPES):
         p_i = single(settings, p0, c, x, y)
-        for a, b in zip(jax.tree_util.tree_leaves(trained), jax.tree_util.tree_leaves(p_i), strict=True):
+        for a, b in zip(
+            jax.tree_util.tree_leaves(trained), jax.tree_util.tree_leaves(p_i), strict=True
+        ):
             np.testing.assert_allclose(a[i], b, atol=1e-6)
         ref = bce_with_logits(settings.net.apply(p_i, c, xv), y)
         np.testing.assert_allclose(scores[i], ref, atol=1e-6)
@@ -82,8 +86,9 @@ def test_changing_one_motif_never_changes_another() -> None:
     np.testing.assert_array_equal(np.delete(moved, 1, axis=0), np.delete(before, 1, axis=0))
 
 
-def _numpy_adam(params: list[np.ndarray], grads_fn, steps: int, lr: float, l2: float,
-                eps_root: float) -> list[np.ndarray]:
+def _numpy_adam(
+    params: list[np.ndarray], grads_fn, steps: int, lr: float, l2: float, eps_root: float
+) -> list[np.ndarray]:
     """Adam written out plainly: L2 added to the gradient, bias-corrected moments."""
     b1, b2, eps = 0.9, 0.999, 1e-8
     m = [np.zeros_like(p) for p in params]
@@ -113,8 +118,9 @@ def test_inner_adam_equals_numpy_reference(x64: None) -> None:
         g = jax.grad(lambda q: bce_with_logits(settings.net.apply(q, code, x), y))(p)
         return [np.asarray(a) for a in jax.tree_util.tree_leaves(g)]
 
-    want = _numpy_adam([np.asarray(a) for a in leaves], grads_fn, 25, settings.lr, settings.l2,
-                       settings.eps_root)
+    want = _numpy_adam(
+        [np.asarray(a) for a in leaves], grads_fn, 25, settings.lr, settings.l2, settings.eps_root
+    )
     for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(np.asarray(a), b, rtol=1e-10, atol=1e-12)
 
@@ -134,6 +140,7 @@ IDX = [(0, 0), (3, 7), (9, 2), (5, 5)]
 def test_hypergradient_of_two_motif_scores_matches_finite_differences(x64: None) -> None:
     settings, params0, x, xv, y = _problem(steps=20, dtype=jnp.float64)
     codes = jnp.asarray([0.4, 1.3], jnp.float64)
+
     # Two motifs make the z-scored MSE degenerate (z = +-1), so check a weighted sum of the
     # two scores, which exercises the same unrolled second-order path into both inputs.
     @jax.jit
@@ -167,8 +174,17 @@ def test_meta_loss_gradient_matches_finite_differences(x64: None) -> None:
 def test_inits_axis_averages_scores() -> None:
     settings, params0, x, xv, y = _problem(inits=3)
     both = jax.jit(score_motifs, static_argnums=0)(settings, params0, jnp.asarray(SLOPES), x, xv, y)
-    each = [score_motifs(settings, jax.tree_util.tree_map(lambda a, i=i: a[i : i + 1], params0),
-                         jnp.asarray(SLOPES), x, xv, y) for i in range(3)]
+    each = [
+        score_motifs(
+            settings,
+            jax.tree_util.tree_map(lambda a, i=i: a[i : i + 1], params0),
+            jnp.asarray(SLOPES),
+            x,
+            xv,
+            y,
+        )
+        for i in range(3)
+    ]
     np.testing.assert_allclose(both, np.mean(each, axis=0), atol=1e-6)
 
 

@@ -47,14 +47,22 @@ class DishConfig:
                 f"DishConfig.layer_sizes needs input, >= 1 hidden and output sizes, all >= 1; "
                 f"got {self.layer_sizes}"
             )
-        positive_ints = ("n_samples", "n_inits", "inner_steps", "motif_batch", "outer_decay_first",
-                         "outer_decay_every")
+        positive_ints = (
+            "n_samples",
+            "n_inits",
+            "inner_steps",
+            "motif_batch",
+            "outer_decay_first",
+            "outer_decay_every",
+        )
         for name in positive_ints:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"DishConfig.{name} must be a positive int, got {value!r}")
         if not isinstance(self.outer_steps, int) or self.outer_steps < 0:
-            raise ValueError(f"DishConfig.outer_steps must be an int >= 0, got {self.outer_steps!r}")
+            raise ValueError(
+                f"DishConfig.outer_steps must be an int >= 0, got {self.outer_steps!r}"
+            )
         for name in ("init_scale", "inner_lr", "outer_lr", "outer_decay"):
             value = getattr(self, name)
             if not math.isfinite(value) or value <= 0:

@@ -157,7 +157,9 @@ class Dish:
         if validation is not None:
             val_motifs = list(validation[0])
             if motif_family(val_motifs) is not kind:
-                raise ValueError("validation motifs must be of the same kind as the training motifs")
+                raise ValueError(
+                    "validation motifs must be of the same kind as the training motifs"
+                )
             val_targets = check_losses(validation[1], len(val_motifs))
         cfg = self.config
         t0 = time.perf_counter()
@@ -192,9 +194,15 @@ class Dish:
             else:
                 codes, targets = codes_all, targets_all
             synthetic, opt_state, loss = compiled(
-                "outer_step", outer_step, (inner, outer),
-                synthetic, opt_state, self.theta_init, codes,
-                jnp.asarray(targets, dtype=codes_all.dtype), self.labels,
+                "outer_step",
+                outer_step,
+                (inner, outer),
+                synthetic,
+                opt_state,
+                self.theta_init,
+                codes,
+                jnp.asarray(targets, dtype=codes_all.dtype),
+                self.labels,
             )
             losses_hist.append(float(loss))
             if validation is not None:
@@ -217,7 +225,10 @@ class Dish:
         )
         logger.info(
             "dish fit: %d motifs, %d outer steps, %.2fs (compile %.2fs), final loss %.4f",
-            n, cfg.outer_steps, fit_seconds, self.record.compile_seconds,
+            n,
+            cfg.outer_steps,
+            fit_seconds,
+            self.record.compile_seconds,
             losses_hist[-1] if losses_hist else float("nan"),
         )
         return self
@@ -230,16 +241,19 @@ class Dish:
         assert self.synthetic is not None and self.labels is not None
         kind = motif_family(motifs)
         if self.kind is not None and kind is not self.kind:
-            raise ValueError(
-                f"dish was fitted on {self.kind.__name__} motifs, got {kind.__name__}"
-            )
+            raise ValueError(f"dish was fitted on {self.kind.__name__} motifs, got {kind.__name__}")
         codes = np.asarray(kind.encode_many(motifs))
         n = codes.shape[0]
         padded = np.concatenate([codes, np.repeat(codes[:1], _bucket(n) - n, axis=0)])
         scores = compiled(
-            "score_motifs", score_motifs, (inner_settings(self.config),),
-            self.theta_init, jnp.asarray(padded),
-            self.synthetic["x_train"], self.synthetic["x_val"], self.labels,
+            "score_motifs",
+            score_motifs,
+            (inner_settings(self.config),),
+            self.theta_init,
+            jnp.asarray(padded),
+            self.synthetic["x_train"],
+            self.synthetic["x_val"],
+            self.labels,
         )
         return np.asarray(scores)[:n]
 

@@ -55,8 +55,12 @@ class Selection:
             "fit_half": list(self.fit_half),
             "holdout_half": list(self.holdout_half),
             "trials": [
-                {"overrides": t.overrides, "holdout_mse": t.holdout_mse,
-                 "holdout_mse_per_seed": list(t.holdout_mse_per_seed), "seconds": t.seconds}
+                {
+                    "overrides": t.overrides,
+                    "holdout_mse": t.holdout_mse,
+                    "holdout_mse_per_seed": list(t.holdout_mse_per_seed),
+                    "seconds": t.seconds,
+                }
                 for t in self.trials
             ],
         }
@@ -102,8 +106,9 @@ def select_hyperparameters(
         for seed in seeds:
             dish = Dish(cfg).fit(fit_m, targets[fit_idx], seed=seed)
             per_seed.append(_zscored_mse(dish.raw_scores(hold_m), targets[hold_idx]))
-        trial = Trial(overrides, float(np.mean(per_seed)), tuple(per_seed),
-                      time.perf_counter() - t0)
+        trial = Trial(
+            overrides, float(np.mean(per_seed)), tuple(per_seed), time.perf_counter() - t0
+        )
         logger.info("A.1 trial %s: held-out z-MSE %.4f", overrides, trial.holdout_mse)
         trials.append(trial)
         if progress is not None:

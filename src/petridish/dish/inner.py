@@ -46,7 +46,9 @@ def train_motif(
     def loss(p: Params) -> jax.Array:
         return bce_with_logits(settings.net.apply(p, code, x), y)
 
-    def step(carry: tuple[Params, optax.OptState], _: None) -> tuple[tuple[Params, optax.OptState], None]:
+    def step(
+        carry: tuple[Params, optax.OptState], _: None
+    ) -> tuple[tuple[Params, optax.OptState], None]:
         p, state = carry
         grads = jax.grad(loss)(p)
         updates, state = opt.update(grads, state, p)

@@ -81,16 +81,21 @@ def load_dish(path: str | os.PathLike[str]) -> Dish:
     dish = Dish(config)
     dish.initialize(0, _REGISTRY[kind_name])  # gives the parameter tree structure
     treedef = jax.tree_util.tree_structure(dish.theta_init)
-    n_leaves = treedef.num_leaves
-    missing = [k for k in ["x_train", "x_val", "labels"] + [f"theta.{i}" for i in range(n_leaves)]
-               if k not in tensors]
+    n_leaves = len(jax.tree_util.tree_leaves(dish.theta_init))
+    missing = [
+        k
+        for k in ["x_train", "x_val", "labels"] + [f"theta.{i}" for i in range(n_leaves)]
+        if k not in tensors
+    ]
     if missing:
         raise ValueError(f"{path}: missing tensors {missing}")
     dish.theta_init = jax.tree_util.tree_unflatten(
         treedef, [jnp.asarray(tensors[f"theta.{i}"]) for i in range(n_leaves)]
     )
-    dish.synthetic = {"x_train": jnp.asarray(tensors["x_train"]),
-                      "x_val": jnp.asarray(tensors["x_val"])}
+    dish.synthetic = {
+        "x_train": jnp.asarray(tensors["x_train"]),
+        "x_val": jnp.asarray(tensors["x_val"]),
+    }
     dish.labels = jnp.asarray(tensors["labels"])
     record = json.loads(meta.get("record", "null"))
     if record is not None:

@@ -38,7 +38,9 @@ class OuterSettings:
 
     def learning_rate(self, count: jax.Array) -> jax.Array:
         """Step decay: ``lr * decay**k``, k = 0 before ``decay_first``, +1 every ``decay_every``."""
-        k = jnp.where(count < self.decay_first, 0, 1 + (count - self.decay_first) // self.decay_every)
+        k = jnp.where(
+            count < self.decay_first, 0, 1 + (count - self.decay_first) // self.decay_every
+        )
         return self.lr * self.decay**k
 
     def optimizer(self) -> optax.GradientTransformation:

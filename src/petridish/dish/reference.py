@@ -20,7 +20,10 @@ from petridish.nets.base import Params
 
 @functools.partial(jax.jit, static_argnums=0)
 def _score_and_grad_one(
-    inner: InnerSettings, params0: Params, code: jax.Array, synthetic: Synthetic,
+    inner: InnerSettings,
+    params0: Params,
+    code: jax.Array,
+    synthetic: Synthetic,
     labels: jax.Array,
 ) -> tuple[jax.Array, Synthetic]:
     # params0 here is ONE set of initial weights (no inits axis).
@@ -43,8 +46,13 @@ def looped_meta_gradient(
     scores, grads = [], []
     for i in range(codes.shape[0]):
         per_init = [
-            _score_and_grad_one(inner, jax.tree_util.tree_map(lambda a, e=e: a[e], params0),
-                                codes[i], synthetic, labels)
+            _score_and_grad_one(
+                inner,
+                jax.tree_util.tree_map(lambda a, e=e: a[e], params0),
+                codes[i],
+                synthetic,
+                labels,
+            )
             for e in range(n_inits)
         ]
         scores.append(sum(s for s, _ in per_init) / n_inits)
@@ -55,7 +63,5 @@ def looped_meta_gradient(
         return jnp.mean((zscore(s) - zscore(targets)) ** 2)
 
     loss, dl_ds = jax.value_and_grad(loss_of_scores)(score_vec)
-    total = jax.tree_util.tree_map(
-        lambda *g: sum(dl_ds[i] * g[i] for i in range(len(g))), *grads
-    )
+    total = jax.tree_util.tree_map(lambda *g: sum(dl_ds[i] * g[i] for i in range(len(g))), *grads)
     return loss, total

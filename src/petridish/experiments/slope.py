@@ -55,7 +55,9 @@ class SlopeExperiment:
     def to_json(self) -> dict[str, Any]:
         return {
             "dish": self.dish.to_json(),
-            "surrogate": {k: getattr(self.surrogate, k) for k in self.surrogate.__dataclass_fields__},
+            "surrogate": {
+                k: getattr(self.surrogate, k) for k in self.surrogate.__dataclass_fields__
+            },
             "band": list(self.band),
             "n_train": self.n_train,
             "n_val": self.n_val,
@@ -129,9 +131,7 @@ class SlopeReport:
             "curves": {
                 "slopes": list(self.slopes),
                 "losses": list(self.losses),
-                "scores": {
-                    name: [list(s.scores[name]) for s in self.seeds] for name in PREDICTORS
-                },
+                "scores": {name: [list(s.scores[name]) for s in self.seeds] for name in PREDICTORS},
             },
         }
 
@@ -179,8 +179,10 @@ SeedProgress = Callable[[int, int], None]  # (seeds done, total)
 
 
 def run_slope_experiment(
-    table: SlopeTable, experiment: SlopeExperiment | None = None,
-    *, progress: SeedProgress | None = None,
+    table: SlopeTable,
+    experiment: SlopeExperiment | None = None,
+    *,
+    progress: SeedProgress | None = None,
 ) -> SlopeReport:
     """Run the experiment over ``experiment.seeds``; deterministic for a given table and seeds."""
     exp = experiment if experiment is not None else SlopeExperiment()
@@ -210,12 +212,16 @@ def run_slope_experiment(
         fit_seconds["nn_surrogate"] = time.perf_counter() - t0
 
         seed_metrics = {
-            name: _test_metrics(scores[name], losses, slopes, test, exp.top_k) for name in PREDICTORS
+            name: _test_metrics(scores[name], losses, slopes, test, exp.top_k)
+            for name in PREDICTORS
         }
         logger.info(
             "slope seed %d: dish spearman %.3f best %.3f; nn spearman %.3f best %.3f",
-            seed, seed_metrics["dish"]["spearman"], seed_metrics["dish"]["best_slope"],
-            seed_metrics["nn_surrogate"]["spearman"], seed_metrics["nn_surrogate"]["best_slope"],
+            seed,
+            seed_metrics["dish"]["spearman"],
+            seed_metrics["dish"]["best_slope"],
+            seed_metrics["nn_surrogate"]["spearman"],
+            seed_metrics["nn_surrogate"]["best_slope"],
         )
         results.append(
             SeedResult(

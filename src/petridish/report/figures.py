@@ -56,7 +56,9 @@ def _plot(report: SlopeReport, predictors: tuple[str, ...], title: str, path: Pa
 
 def figure1(report: SlopeReport, path: str | Path) -> Path:
     """Ground truth, dish and NN surrogate against slope (paper Figure 1)."""
-    return _plot(report, ("dish", "nn_surrogate"), "Sigmoid slope: dish vs NN surrogate", Path(path))
+    return _plot(
+        report, ("dish", "nn_surrogate"), "Sigmoid slope: dish vs NN surrogate", Path(path)
+    )
 
 
 def figure4(report: SlopeReport, path: str | Path) -> Path:

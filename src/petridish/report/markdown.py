@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from petridish.experiments.slope import PREDICTORS, SlopeReport
 
-_NAMES = {"dish": "Synthetic Petri Dish", "random_dish": "Dish, random data",
-          "nn_surrogate": "NN surrogate"}
+_NAMES = {
+    "dish": "Synthetic Petri Dish",
+    "random_dish": "Dish, random data",
+    "nn_surrogate": "NN surrogate",
+}
 
 
 def slope_markdown(report: SlopeReport) -> str:
@@ -31,14 +34,27 @@ def slope_markdown(report: SlopeReport) -> str:
             f"{a['best_slope_median']:.3f} | {a['best_in_peak_window']}/{n} | "
             f"{a['fit_seconds_median']:.2f} |"
         )
-    lines += ["", "## Per seed", "",
-              "| seed | dish Spearman | dish best slope | NN Spearman | NN best slope |",
-              "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Per seed",
+        "",
+        "| seed | dish Spearman | dish best slope | NN Spearman | NN best slope |",
+        "|---|---|---|---|---|",
+    ]
     for s in report.seeds:
         d, m = s.metrics["dish"], s.metrics["nn_surrogate"]
-        lines.append(f"| {s.seed} | {d['spearman']:.3f} | {d['best_slope']:.3f} | "
-                     f"{m['spearman']:.3f} | {m['best_slope']:.3f} |")
+        lines.append(
+            f"| {s.seed} | {d['spearman']:.3f} | {d['best_slope']:.3f} | "
+            f"{m['spearman']:.3f} | {m['best_slope']:.3f} |"
+        )
     cfg = exp.dish.to_json()
-    lines += ["", "## Dish settings", "", "```json",
-              ", ".join(f'"{k}": {v}' for k, v in cfg.items()), "```", ""]
+    lines += [
+        "",
+        "## Dish settings",
+        "",
+        "```json",
+        ", ".join(f'"{k}": {v}' for k, v in cfg.items()),
+        "```",
+        "",
+    ]
     return "\n".join(lines)
