@@ -127,3 +127,18 @@ def test_random_data_dish_runs_no_outer_steps() -> None:
     np.testing.assert_array_equal(rd.synthetic["x_train"], init.synthetic["x_train"])
     assert fitted.synthetic is not None
     assert not np.array_equal(fitted.synthetic["x_train"], rd.synthetic["x_train"])
+
+
+def test_restarts_keep_the_best_on_validation() -> None:
+    val = (_motifs([0.45, 0.8, 1.2, 1.45]), [0.037, 0.05, 0.062, 0.072])
+    one = Dish(CFG).fit(_motifs(SLOPES), LOSSES, seed=2, validation=val)
+    three = Dish(CFG.replace(restarts=3)).fit(_motifs(SLOPES), LOSSES, seed=2, validation=val)
+    assert one.record is not None and three.record is not None
+    assert min(three.record.val_losses) <= min(one.record.val_losses)
+    if three.record.restart == 0:  # restart 0 is the plain fit with the same seed
+        np.testing.assert_array_equal(three.synthetic["x_train"], one.synthetic["x_train"])
+    else:
+        assert min(three.record.val_losses) < min(one.record.val_losses)
+    probe = _motifs([0.3, 1.0])
+    again = Dish(CFG.replace(restarts=3)).fit(_motifs(SLOPES), LOSSES, seed=2, validation=val)
+    np.testing.assert_array_equal(again.predict(probe).scores, three.predict(probe).scores)

@@ -38,6 +38,9 @@ class DishConfig:
     outer_l2: float = 1e-5
     outer_steps: int = 60
     motif_batch: int = 40
+    # Independent fits from different initial draws; the best on validation is kept.
+    # 1 = the paper's single fit.
+    restarts: int = 1
     learn_validation: bool = True
 
     def __post_init__(self) -> None:

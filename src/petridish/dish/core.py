@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -42,6 +43,19 @@ class FitRecord:
     # and the step whose synthetic data was kept (the one with the lowest validation MSE).
     val_losses: tuple[float, ...] = ()
     best_step: int | None = None
+    restart: int = 0  # which of config.restarts fits was kept
+
+
+@dataclass(frozen=True)
+class _Run:
+    outer_losses: tuple[float, ...]
+    val_losses: tuple[float, ...]
+    best_step: int | None
+
+
+def _restart_seed(seed: int, restart: int) -> int:
+    """A seed for restart ``restart`` > 0, independent of ``seed + k`` of other fits."""
+    return int(np.random.SeedSequence([seed, restart]).generate_state(1)[0] & 0x7FFFFFFF)
 
 
 def build_net(config: DishConfig) -> MotifNet:
@@ -151,41 +165,101 @@ class Dish:
 
         With ``validation=(motifs, losses)``, the synthetic data of the outer step with the
         lowest z-scored MSE on those motifs is kept (early stopping); otherwise the last.
+        With ``config.restarts > 1``, that many fits from different initial draws are run
+        and the one with the lowest selection loss is kept (validation MSE, or the outer
+        loss on the training motifs without validation). Restart 0 uses ``seed`` itself.
         """
         kind = motif_family(motifs)
-        targets_all = check_losses(losses, len(motifs))
+        targets = check_losses(losses, len(motifs))
+        val: tuple[list[Motif], np.ndarray] | None = None
         if validation is not None:
             val_motifs = list(validation[0])
             if motif_family(val_motifs) is not kind:
                 raise ValueError(
                     "validation motifs must be of the same kind as the training motifs"
                 )
-            val_targets = check_losses(validation[1], len(val_motifs))
+            val = (val_motifs, check_losses(validation[1], len(val_motifs)))
         cfg = self.config
         t0 = time.perf_counter()
         compile_before = STATS.compile_seconds
+        codes = jnp.asarray(kind.encode_many(motifs))  # (motifs, ...)
+        best: tuple[float, int, dict[str, Any], _Run] | None = None
+        for restart in range(cfg.restarts):
+            run_seed = seed if restart == 0 else _restart_seed(seed, restart)
+            run = self._fit_once(run_seed, kind, codes, targets, val, progress)
+            if val is not None:
+                selection = min(run.val_losses)
+            else:
+                selection = _zscored_mse(self.raw_scores(motifs), targets)
+            if best is None or selection < best[0]:
+                best = (selection, restart, self._state(), run)
+        assert best is not None
+        _, chosen, state, run = best
+        self.__dict__.update(state)
+        fit_seconds = time.perf_counter() - t0
+        self.record = FitRecord(
+            seed=seed,
+            n_motifs=len(motifs),
+            outer_losses=run.outer_losses,
+            fit_seconds=fit_seconds,
+            compile_seconds=STATS.compile_seconds - compile_before,
+            val_losses=run.val_losses,
+            best_step=run.best_step,
+            restart=chosen,
+        )
+        logger.info(
+            "dish fit: %d motifs, %d outer steps x %d restarts, %.2fs (compile %.2fs), "
+            "kept restart %d",
+            len(motifs),
+            cfg.outer_steps,
+            cfg.restarts,
+            fit_seconds,
+            self.record.compile_seconds,
+            chosen,
+        )
+        return self
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "synthetic": self.synthetic,
+            "labels": self.labels,
+            "theta_init": self.theta_init,
+            "kind": self.kind,
+        }
+
+    def _fit_once(
+        self,
+        seed: int,
+        kind: type[Motif],
+        codes_all: jax.Array,
+        targets_all: np.ndarray,
+        val: tuple[list[Motif], np.ndarray] | None,
+        progress: ProgressFn | None,
+    ) -> _Run:
+        """One outer-loop run from the draws of ``seed``; leaves its result on ``self``."""
+        cfg = self.config
         self.initialize(seed, kind)
         assert self.synthetic is not None and self.labels is not None
-        codes_all = jnp.asarray(kind.encode_many(motifs))  # (motifs, ...)
         inner, outer = inner_settings(cfg), outer_settings(cfg)
         synthetic = self.synthetic
         opt_state = outer.optimizer().init(synthetic)
         # Batch sampling (Appendix A.3.2) uses its own stream so it never shifts the init.
         rng = np.random.default_rng([seed, 1])
-        n = len(motifs)
+        n = codes_all.shape[0]
         losses_hist: list[float] = []
         val_hist: list[float] = []
         best: tuple[float, int, Synthetic] | None = None
 
         def validate(step: int) -> None:
             nonlocal best
+            assert val is not None
             self.synthetic = synthetic
-            mse = _zscored_mse(self.raw_scores(val_motifs), val_targets)
+            mse = _zscored_mse(self.raw_scores(val[0]), val[1])
             val_hist.append(mse)
             if best is None or mse <= best[0]:
                 best = (mse, step, synthetic)
 
-        if validation is not None:
+        if val is not None:
             validate(0)
         for step in range(cfg.outer_steps):
             if n > cfg.motif_batch:
@@ -205,7 +279,7 @@ class Dish:
                 self.labels,
             )
             losses_hist.append(float(loss))
-            if validation is not None:
+            if val is not None:
                 validate(step + 1)
             if progress is not None:
                 progress(step + 1, cfg.outer_steps, losses_hist[-1])
@@ -213,25 +287,7 @@ class Dish:
         if best is not None:
             _, best_step, synthetic = best
         self.synthetic = synthetic
-        fit_seconds = time.perf_counter() - t0
-        self.record = FitRecord(
-            seed=seed,
-            n_motifs=n,
-            outer_losses=tuple(losses_hist),
-            fit_seconds=fit_seconds,
-            compile_seconds=STATS.compile_seconds - compile_before,
-            val_losses=tuple(val_hist),
-            best_step=best_step,
-        )
-        logger.info(
-            "dish fit: %d motifs, %d outer steps, %.2fs (compile %.2fs), final loss %.4f",
-            n,
-            cfg.outer_steps,
-            fit_seconds,
-            self.record.compile_seconds,
-            losses_hist[-1] if losses_hist else float("nan"),
-        )
-        return self
+        return _Run(tuple(losses_hist), tuple(val_hist), best_step)
 
     # -- predict ----------------------------------------------------------------------
     def raw_scores(self, motifs: Sequence[Motif]) -> np.ndarray:
