@@ -12,6 +12,10 @@ from petridish.dish.core import Dish
 
 
 def random_data_dish(config: DishConfig | None = None) -> Dish:
-    """A ``Dish`` whose ``fit`` draws data from its seed and runs zero outer steps."""
+    """A ``Dish`` whose ``fit`` draws data from its seed and runs zero outer steps.
+
+    Restarts are switched off too: choosing among random draws by their fit to the ground
+    truth would be a (crude) outer loop.
+    """
     base = config if config is not None else DishConfig.for_slopes()
-    return Dish(base.replace(outer_steps=0))
+    return Dish(base.replace(outer_steps=0, restarts=1))
