@@ -33,7 +33,9 @@ PREDICTORS = ("dish", "random_dish", "nn_surrogate")
 class SlopeExperiment:
     """Settings of one slope experiment run over several seeds."""
 
-    dish: DishConfig = field(default_factory=DishConfig.for_slopes)
+    # Table 2 defaults plus 5 restarts kept by validation loss: a single fit is
+    # seed-sensitive (one of 10 seeds ranked the test slopes with Spearman -0.86).
+    dish: DishConfig = field(default_factory=lambda: DishConfig.for_slopes(restarts=5))
     surrogate: NNSurrogateConfig = field(default_factory=NNSurrogateConfig)
     band: tuple[float, float] = (0.37, 1.50)
     n_train: int = 15
