@@ -468,7 +468,7 @@ def _candidates(
         root = Path(given).expanduser()
         if root.is_file():
             return root, []
-        if root.suffix.lower() == ".zip":
+        if root.suffix.lower() == ".zip" and not root.exists():
             raise NasBenchNLPUnavailableError(
                 f"NAS-Bench-NLP log archive {root} (from {origin}) does not exist. "
                 + _how_to_provide(cache_dir)
