@@ -160,6 +160,13 @@ def test_bad_slope(bad: object, data: Data) -> None:
         train_slopes([0.5, bad], SMALL, data=data)  # type: ignore[list-item]
 
 
+def test_bad_seed_and_chunk(data: Data) -> None:
+    with pytest.raises(ValueError, match=r"seeds.*-1"):
+        train_slopes([0.5], SMALL, data=data, seeds=[-1])
+    with pytest.raises(ValueError, match="chunk"):
+        train_slopes([0.5], SMALL, data=data, chunk=0)
+
+
 def test_bad_protocol_fields() -> None:
     with pytest.raises(ValueError, match="epochs"):
         Protocol("bad", epochs=0, batch_size=10, seeds=1)
