@@ -19,14 +19,27 @@ def _table(tmp_path: Path) -> Path:
     slopes = np.linspace(0.05, 2.0, 80)
     acc = 0.97 - 0.03 * (slopes - 0.25) ** 2  # a peaked curve, like the MNIST table
     p = tmp_path / "table.csv"
-    p.write_text("slope,accuracy\n" + "\n".join(f"{s},{a}" for s, a in zip(slopes, acc)))
+    p.write_text(
+        "slope,accuracy\n" + "\n".join(f"{s},{a}" for s, a in zip(slopes, acc, strict=True))
+    )
     return p
 
 
 def test_slope_command_writes_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"
-    code = main(["slope", "--table", str(_table(tmp_path)), "--seeds", "2", "--out", str(out),
-                 "--quiet", *FAST])
+    code = main(
+        [
+            "slope",
+            "--table",
+            str(_table(tmp_path)),
+            "--seeds",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+            *FAST,
+        ]
+    )
     assert code == 0
     for name in ("report.json", "report.md", "figure1.png", "figure4.png"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0
@@ -37,12 +50,28 @@ def test_slope_command_writes_report(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "Spearman median" in capsys.readouterr().out
     # Same seeds, same numbers.
     out2 = tmp_path / "run2"
-    assert main(["slope", "--table", str(_table(tmp_path)), "--seeds", "2", "--out", str(out2),
-                 "--quiet", *FAST]) == 0
+    assert (
+        main(
+            [
+                "slope",
+                "--table",
+                str(_table(tmp_path)),
+                "--seeds",
+                "2",
+                "--out",
+                str(out2),
+                "--quiet",
+                *FAST,
+            ]
+        )
+        == 0
+    )
     again = json.loads((out2 / "report.json").read_text())
+
     def numbers(d: dict) -> dict:  # everything but wall-clock timings
-        return {p: {k: v for k, v in m.items() if "seconds" not in k}
-                for p, m in d["aggregate"].items()}
+        return {
+            p: {k: v for k, v in m.items() if "seconds" not in k} for p, m in d["aggregate"].items()
+        }
 
     assert numbers(again) == numbers(data)
     assert again["per_seed"][0]["metrics"] == data["per_seed"][0]["metrics"]
@@ -58,19 +87,56 @@ def test_bad_table_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_bad_setting_is_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["slope", "--table", str(_table(tmp_path)), "--set", "inner_lr=-1",
-                 "--out", str(tmp_path / "o"), "--quiet"])
+    code = main(
+        [
+            "slope",
+            "--table",
+            str(_table(tmp_path)),
+            "--set",
+            "inner_lr=-1",
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+        ]
+    )
     assert code == 2 and "inner_lr" in capsys.readouterr().err
-    code = main(["slope", "--table", str(_table(tmp_path)), "--set", "nonsense=1",
-                 "--out", str(tmp_path / "o"), "--quiet"])
+    code = main(
+        [
+            "slope",
+            "--table",
+            str(_table(tmp_path)),
+            "--set",
+            "nonsense=1",
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+        ]
+    )
     assert code == 2 and "nonsense" in capsys.readouterr().err
 
 
 def test_select_command(tmp_path: Path) -> None:
     out = tmp_path / "sel.json"
-    code = main(["select", "--table", str(_table(tmp_path)), "--grid", "n_samples=4,6",
-                 "--grid", "init_scale=1.0", "--grid", "inner_steps=20", "--seeds", "1",
-                 "--out", str(out), "--quiet", "--set", "outer_steps=3"])
+    code = main(
+        [
+            "select",
+            "--table",
+            str(_table(tmp_path)),
+            "--grid",
+            "n_samples=4,6",
+            "--grid",
+            "init_scale=1.0",
+            "--grid",
+            "inner_steps=20",
+            "--seeds",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+            "--set",
+            "outer_steps=3",
+        ]
+    )
     assert code == 0
     data = json.loads(out.read_text())
     assert len(data["trials"]) == 2

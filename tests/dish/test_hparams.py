@@ -20,8 +20,11 @@ def test_select_picks_lowest_holdout_mse_and_splits_in_halves() -> None:
     slopes = np.linspace(0.4, 1.5, 12)
     losses = 0.03 + 0.03 * slopes
     sel = select_hyperparameters(
-        [SigmoidSlope(c) for c in slopes], losses, base=BASE,
-        grid={"n_samples": (4, 6), "init_scale": (1.0,)}, seeds=(0,),
+        [SigmoidSlope(c) for c in slopes],
+        losses,
+        base=BASE,
+        grid={"n_samples": (4, 6), "init_scale": (1.0,)},
+        seeds=(0,),
     )
     mses = [t.holdout_mse for t in sel.trials]
     assert mses == sorted(mses) and len(mses) == 2
@@ -33,5 +36,6 @@ def test_select_picks_lowest_holdout_mse_and_splits_in_halves() -> None:
 
 def test_select_needs_enough_motifs() -> None:
     with pytest.raises(ValueError, match="at least 6"):
-        select_hyperparameters([SigmoidSlope(c) for c in (0.5, 1.0, 1.5)], [0.1, 0.2, 0.3],
-                               base=BASE)
+        select_hyperparameters(
+            [SigmoidSlope(c) for c in (0.5, 1.0, 1.5)], [0.1, 0.2, 0.3], base=BASE
+        )
