@@ -147,8 +147,8 @@ def main() -> None:
     per_step_batched = batched / (k * steps) * 1e3
     print(
         f"reference: plain single-model program (no vmap, training steps only) "
-        f"{plain:.3f} ms per step; batched is {plain / per_step_batched:.2f}x faster per "
-        "model-step (batched figure includes evaluation)"
+        f"{plain:.3f} ms per step; plain / batched per model-step: {plain / per_step_batched:.2f}x "
+        "(batched figure includes evaluation)"
     )
 
 

@@ -60,14 +60,17 @@ def _parse_overrides(items: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def _dish_config(args: argparse.Namespace) -> DishConfig:
+def _dish_config(args: argparse.Namespace, default: DishConfig) -> DishConfig:
     overrides = _parse_overrides(args.set or [])
     if args.config:
-        data = json.loads(Path(args.config).read_text())
+        try:
+            data = json.loads(Path(args.config).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise CliError(f"cannot read dish config {args.config}: {exc}") from None
         data = data.get("config", data)  # accept a `petridish select` output file
         base = DishConfig.from_json(data)
     else:
-        base = DishConfig.for_slopes()
+        base = default
     try:
         return base.replace(**overrides)
     except TypeError as exc:
@@ -94,11 +97,15 @@ def _seeds(text: str) -> tuple[int, ...]:
 
 
 def _cmd_slope(args: argparse.Namespace) -> int:
-    from petridish.experiments.slope import SlopeExperiment, run_slope_experiment
+    from petridish.experiments.slope import (
+        SlopeExperiment,
+        default_dish_config,
+        run_slope_experiment,
+    )
     from petridish.report import write_slope_report
 
     table = _load_table(args.table)
-    exp = SlopeExperiment(dish=_dish_config(args), seeds=_seeds(args.seeds))
+    exp = SlopeExperiment(dish=_dish_config(args, default_dish_config()), seeds=_seeds(args.seeds))
     with _bar(len(exp.seeds), "slope experiment (seeds)", args.quiet) as progress:
         report = run_slope_experiment(table, exp, progress=progress)
     paths = write_slope_report(report, args.out)
@@ -135,7 +142,7 @@ def _cmd_select(args: argparse.Namespace) -> int:
         sel = select_hyperparameters(
             [SigmoidSlope(float(c)) for c in slopes[seen]],
             losses[seen],
-            base=_dish_config(args),
+            base=_dish_config(args, DishConfig.for_slopes()),
             grid=grid,
             seeds=_seeds(args.seeds),
             split_seed=args.split_seed,
