@@ -25,6 +25,14 @@ def test_split_band_too_small_is_clear() -> None:
         split_band(SLOPES[:30], (0.37, 1.5), 15, 15, seed=0)
 
 
+def test_coarse_table_shrinks_validation_only() -> None:
+    coarse = np.linspace(0.01, 2.01, 51)  # 28 slopes in the band (0.37 rounds below it)
+    in_band = int(np.sum((coarse >= 0.37) & (coarse <= 1.5)))
+    assert in_band < 30
+    tr, va, te = split_band(coarse, (0.37, 1.5), 15, 15, seed=0)
+    assert len(tr) == 15 and len(va) == in_band - 15 and len(te) == 51 - in_band
+
+
 def test_experiment_runs_and_is_deterministic() -> None:
     acc = 0.97 - 0.03 * (SLOPES - 0.25) ** 2
     table = SlopeTable(SLOPES, acc, source="synthetic")

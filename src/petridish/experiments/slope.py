@@ -149,14 +149,26 @@ class SlopeReport:
 def split_band(
     slopes: np.ndarray, band: tuple[float, float], n_train: int, n_val: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Seeded (train, val, test) index arrays: train and val drawn from the band, test = rest."""
+    """Seeded (train, val, test) index arrays: train and val drawn from the band, test = rest.
+
+    A band too small for ``n_train + n_val`` slopes keeps ``n_train`` and shrinks the
+    validation draw (logged); fewer than ``n_train + 2`` (or ``n_train`` with ``n_val=0``)
+    is an error naming the band.
+    """
     lo, hi = band
     in_band = np.flatnonzero((slopes >= lo) & (slopes <= hi))
-    if in_band.size < n_train + n_val:
+    if in_band.size < n_train + min(n_val, 2):
         raise ValueError(
             f"band {band} holds {in_band.size} slopes of the table, "
             f"need n_train + n_val = {n_train + n_val}"
         )
+    if in_band.size < n_train + n_val:
+        # A coarse table: keep every training slope, validate on what is left.
+        logger.warning(
+            "band %s holds %d slopes: using %d validation slopes instead of %d",
+            band, in_band.size, in_band.size - n_train, n_val,
+        )
+        n_val = in_band.size - n_train
     pick = np.random.default_rng(seed).permutation(in_band)
     train, val = np.sort(pick[:n_train]), np.sort(pick[n_train : n_train + n_val])
     test = np.setdiff1d(np.arange(slopes.size), np.concatenate([train, val]))
