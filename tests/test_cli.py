@@ -143,3 +143,37 @@ def test_select_command(tmp_path: Path) -> None:
     assert data["overrides"]["n_samples"] in (4, 6)
     assert data["trials"][0]["holdout_mse"] <= data["trials"][1]["holdout_mse"]
     assert data["config"]["outer_steps"] == 3
+
+
+@pytest.mark.slow
+def test_truth_command_measures_a_readable_table(tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not (data / "mnist").is_dir():
+        pytest.skip(f"MNIST not found under {data} (optional resource)")
+    out = tmp_path / "t.csv"
+    assert (
+        main(
+            [
+                "truth",
+                "--protocol",
+                "tiny",
+                "--n",
+                "3",
+                "--data-dir",
+                str(data),
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    from petridish.truth import read_slope_csv
+
+    table = read_slope_csv(out)
+    assert len(table) == 3 and table.accuracies.max() > 0.5
+
+
+def test_truth_command_rejects_unknown_protocol(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["truth", "--protocol", "nope", "--quiet"]) == 2
+    assert "nope" in capsys.readouterr().err

@@ -175,7 +175,9 @@ def _cmd_truth(args: argparse.Namespace) -> int:
     s, acc = slope_table_from_results(results)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    rows = ["slope,val_accuracy"] + [f"{a!r},{b!r}" for a, b in zip(s, acc, strict=True)]
+    rows = ["slope,val_accuracy"] + [
+        f"{float(a)!r},{float(b)!r}" for a, b in zip(s, acc, strict=True)
+    ]
     out.write_text("\n".join(rows) + "\n")
     print(
         f"wrote {out}: {len(s)} slopes, protocol {protocol.name}; peak at slope "
