@@ -28,3 +28,12 @@ def paper_table_path() -> Path:
     if not PAPER_TABLE.is_file():
         pytest.skip(f"paper reference table not found at {PAPER_TABLE} (optional resource)")
     return PAPER_TABLE
+
+
+@pytest.fixture
+def no_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Isolate a loader from the user's environment: no data dir, a private empty cache root."""
+    monkeypatch.delenv("PETRIDISH_DATA_DIR", raising=False)
+    cache_root = tmp_path / "cache_root"
+    monkeypatch.setenv("PETRIDISH_CACHE_DIR", str(cache_root))
+    return cache_root

@@ -38,15 +38,6 @@ def mnist() -> Mnist:
     return load_mnist(SHARED_MNIST, download=False)
 
 
-@pytest.fixture
-def no_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Isolate from the user's environment: no data dir, a private empty cache."""
-    monkeypatch.delenv("PETRIDISH_DATA_DIR", raising=False)
-    cache_root = tmp_path / "cache_root"
-    monkeypatch.setenv("PETRIDISH_CACHE_DIR", str(cache_root))
-    return cache_root
-
-
 @needs_mnist
 def test_shapes_dtypes_and_labels(mnist: Mnist) -> None:
     assert mnist.train_images.shape == (60_000, 28, 28)

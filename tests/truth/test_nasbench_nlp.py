@@ -43,15 +43,6 @@ def bench() -> NasBenchNLP:
     return load_nasbench_nlp(REAL_ZIP, download=False)
 
 
-@pytest.fixture
-def no_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Isolate from the user's environment: no data dir, a private empty cache root."""
-    monkeypatch.delenv("PETRIDISH_DATA_DIR", raising=False)
-    cache_root = tmp_path / "cache_root"
-    monkeypatch.setenv("PETRIDISH_CACHE_DIR", str(cache_root))
-    return cache_root
-
-
 def _log(**overrides: Any) -> dict[str, Any]:
     """A small valid log in the upstream format (3 epochs)."""
     recipe = {
