@@ -1,8 +1,7 @@
 """Benchmark: the batched cell executor inside a second-order dish inner loop.
 
 Measures, for ``CellNet`` variants (node loop scan/unroll, remat node/step/none), one outer
-step =
-``jax.value_and_grad`` over the synthetic data (train and validation inputs) of the mean
+step = ``jax.value_and_grad`` over the synthetic data (train and validation inputs) of the mean
 over ``--cells`` cells of the validation BCE after ``--steps`` inner Adam steps (the dish's
 own ``petridish.dish.inner.score_motifs``), on synthetic data ``20 x T=10 x 10``:
 
@@ -18,7 +17,26 @@ else random recipes. ``--genotypes`` uses random DARTS genotypes (8 nodes) inste
 (blueprint max_nodes=45, max_inputs=8).
 
 Usage: python benchmarks/bench_cell_executor.py [--cells 40] [--steps 50] [--repeats 3]
-       [--variants scan:node,scan:step,unroll:node] [--no-loop] [--genotypes] [--json PATH]
+       [--variants scan:node,scan:step,unroll:node] [--no-loop] [--genotypes] [--x64]
+       [--json PATH]
+
+Measured (2 shared x86-64 cores, jax 0.10.2 CPU, load average 1.4-1.8 from other jobs, so
++-20% between runs; 40 NAS-Bench-NLP cells, at most 13 nodes, codes padded to 15 x 3; 50
+inner steps; seconds per outer step (median), compile seconds, peak RSS of the process):
+
+  node_loop  remat   step_s   compile_s  peak RSS
+  scan       node    4.5-6.6   11-17     2.0 GB   one cell at a time: 6.3-9.5 s (1.4x slower)
+  scan       step    5.4-6.3   13-15     1.4 GB
+  scan       none    5.7        14       2.7 GB
+  unroll     node    3.3-3.9   61-64     3.0 GB
+  unroll     step    4.2        63       2.4 GB
+  unroll     none    3.8        89       3.8 GB
+
+Batched vs one-at-a-time meta-gradients: equal to ~1e-15 in float64 (--x64). In float32 the
+per-cell relative difference is 1e-6..4e-4, except for chaotic cells (here cell 34, an
+exploding recurrence, |grad| ~ 47) where round-off differences grow through 50 Adam steps
+(relative difference ~5) and dominate the 40-cell mean (~1): inner training of such cells is
+itself ill-conditioned. Target was ~0.5 s per outer step: not reached.
 """
 
 from __future__ import annotations
@@ -78,11 +96,12 @@ def run_variant(args: argparse.Namespace, loop: str, remat: str) -> dict[str, An
     keys = jax.random.split(jax.random.PRNGKey(0), 4)
     params0 = jax.tree_util.tree_map(lambda a: a[None], net.init(keys[0], 1.0))  # 1 init
     shape = (20, 10, net.input_dim)
+    shape_dtype = jnp.float64 if args.x64 else jnp.float32
     synth = {
         "x_train": jax.random.normal(keys[1], shape),
         "x_val": jax.random.normal(keys[2], shape),
     }
-    labels = jax.random.bernoulli(keys[3], 0.5, (20, 10, net.output_dim)).astype(jnp.float32)
+    labels = jax.random.bernoulli(keys[3], 0.5, (20, 10, net.output_dim)).astype(shape_dtype)
     rss0 = _maxrss_mb()
 
     def batched_loss(s: dict[str, jax.Array]) -> jax.Array:
@@ -157,10 +176,13 @@ def main() -> int:
     ap.add_argument("--variants", default="scan:node,scan:step,unroll:node")
     ap.add_argument("--no-loop", action="store_true", help="skip the one-at-a-time timing")
     ap.add_argument("--genotypes", action="store_true")
+    ap.add_argument("--x64", action="store_true", help="float64 (for the parity check)")
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
+        if args.x64:
+            jax.config.update("jax_enable_x64", True)
         loop, remat = args.child.split(":")
         print(json.dumps(run_variant(args, loop, remat)))
         return 0
@@ -175,6 +197,7 @@ def main() -> int:
     passthrough = ["--cells", str(args.cells), "--steps", str(args.steps)]
     passthrough += ["--repeats", str(args.repeats)]
     passthrough += ["--no-loop"] * args.no_loop + ["--genotypes"] * args.genotypes
+    passthrough += ["--x64"] * args.x64
     for variant in args.variants.split(","):
         cmd = [sys.executable, __file__, *passthrough, "--child", variant]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)

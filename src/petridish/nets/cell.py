@@ -236,12 +236,14 @@ _node_value_remat = jax.checkpoint(_node_value, prevent_cse=False)
 class CellNet:
     """Cell motif-network blueprint; see the module docstring for the contract.
 
-    ``node_loop``: ``"scan"`` runs nodes with ``lax.scan`` (compile time independent of
-    ``max_nodes``), ``"unroll"`` writes them out (larger fused kernels, longer compile).
+    ``node_loop``: ``"scan"`` runs nodes with ``lax.scan`` (compiles in seconds, whatever
+    ``max_nodes``); ``"unroll"`` writes the ``M`` nodes out inside the time loop: about 1.7x
+    faster second-order inner loops on CPU but a ~4x longer compile (about a minute for 15
+    nodes) that grows with ``max_nodes``; worth it for long fits on NAS-Bench-sized cells.
     ``remat``: what the backward pass recomputes instead of storing: ``"node"`` each node's
-    intermediates (only its gathered inputs are stored; fastest on CPU), ``"step"`` also each
-    whole time step (stores one ``(3, h, batch)`` carry per step: least memory, ~30% slower),
-    ``"none"`` nothing.
+    intermediates (only its gathered inputs are stored), ``"step"`` also each whole time step
+    (stores one ``(3, h, batch)`` carry per step: least memory), ``"none"`` nothing (most
+    memory). Numbers: ``benchmarks/bench_cell_executor.py``.
     """
 
     input_dim: int = 10
