@@ -25,22 +25,14 @@ def _table(tmp_path: Path) -> Path:
     return p
 
 
+def _run_slope(tmp_path: Path, out: Path) -> int:
+    args = ["slope", "--table", str(_table(tmp_path)), "--seeds", "2", "--out", str(out)]
+    return main([*args, "--quiet", *FAST])
+
+
 def test_slope_command_writes_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"
-    code = main(
-        [
-            "slope",
-            "--table",
-            str(_table(tmp_path)),
-            "--seeds",
-            "2",
-            "--out",
-            str(out),
-            "--quiet",
-            *FAST,
-        ]
-    )
-    assert code == 0
+    assert _run_slope(tmp_path, out) == 0
     for name in ("report.json", "report.md", "figure1.png", "figure4.png"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0
     data = json.loads((out / "report.json").read_text())
@@ -50,22 +42,7 @@ def test_slope_command_writes_report(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "Spearman median" in capsys.readouterr().out
     # Same seeds, same numbers.
     out2 = tmp_path / "run2"
-    assert (
-        main(
-            [
-                "slope",
-                "--table",
-                str(_table(tmp_path)),
-                "--seeds",
-                "2",
-                "--out",
-                str(out2),
-                "--quiet",
-                *FAST,
-            ]
-        )
-        == 0
-    )
+    assert _run_slope(tmp_path, out2) == 0
     again = json.loads((out2 / "report.json").read_text())
 
     def numbers(d: dict) -> dict:  # everything but wall-clock timings
