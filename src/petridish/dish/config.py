@@ -6,6 +6,13 @@ released configuration for the sigmoid-slope experiment: motif-network [10, 1, 1
 steps, outer Adam lr 0.05 decayed by 0.4 (first after 20 outer steps, then every 30),
 outer L2 1e-5, 60 outer steps. The paper's text mentions other numbers in places
 (200 SGD inner steps, 20 outer steps, outer lr 0.5); the table's values are used.
+
+Defaults of ``DishConfig.for_cells()`` follow Table 4 (recurrent cells, Appendix A.3.2):
+input 10 -> a cell of hidden width 3 -> output 10 logits per step, synthetic train and
+validation sequences of 20 x 10 steps x 10 features, inner Adam lr 0.01 with L2 1e-5 for
+50 steps, outer Adam lr 2.0 decayed by 0.5 with L2 5e-5 for 200 steps, 40 motifs per outer
+step. Table 4 gives no decay schedule; we halve the rate every 50 outer steps (first after
+50), i.e. four rates over the 200 steps.
 """
 
 from __future__ import annotations
@@ -15,13 +22,21 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+NETWORKS = ("slope_mlp", "cell")
+
 
 @dataclass(frozen=True)
 class DishConfig:
     """Everything that defines a dish fit. Hashable: used as a compile-cache key."""
 
     network: str = "slope_mlp"
+    # slope_mlp: (input, hidden..., output); cell: (input, cell hidden width, output).
     layer_sizes: tuple[int, ...] = (10, 1, 1, 10)
+    # Time steps of each synthetic sequence (cell network only; 1 for the slope MLP).
+    seq_len: int = 1
+    # Largest cell the cell network runs (nodes, weight matrices); bigger cells are rejected.
+    max_nodes: int = 15
+    max_slots: int = 36
     n_samples: int = 10
     init_scale: float = 1.0
     n_inits: int = 1
@@ -55,6 +70,9 @@ class DishConfig:
             "n_inits",
             "inner_steps",
             "motif_batch",
+            "seq_len",
+            "max_nodes",
+            "max_slots",
             "outer_decay_first",
             "outer_decay_every",
         )
@@ -74,13 +92,58 @@ class DishConfig:
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"DishConfig.{name} must be finite and >= 0, got {value!r}")
-        if self.network != "slope_mlp":
-            raise ValueError(f"unknown DishConfig.network {self.network!r}; known: ['slope_mlp']")
+        if self.network not in NETWORKS:
+            raise ValueError(
+                f"unknown DishConfig.network {self.network!r}; known: {sorted(NETWORKS)}"
+            )
+        if self.network == "cell" and len(self.layer_sizes) != 3:
+            raise ValueError(
+                f"the cell network needs layer_sizes (input, hidden, output), got "
+                f"{self.layer_sizes}"
+            )
+        if self.network == "slope_mlp" and self.seq_len != 1:
+            raise ValueError(
+                f"the slope MLP has no time axis: seq_len must be 1, got {self.seq_len}"
+            )
 
     @classmethod
     def for_slopes(cls, **overrides: Any) -> DishConfig:
         """The sigmoid-slope defaults (Table 2); keyword overrides replace single fields."""
         return dataclasses.replace(cls(), **overrides)
+
+    @classmethod
+    def for_cells(cls, **overrides: Any) -> DishConfig:
+        """The recurrent-cell defaults (Table 4); keyword overrides replace single fields."""
+        base = cls(
+            network="cell",
+            layer_sizes=(10, 3, 10),
+            seq_len=10,
+            n_samples=20,
+            init_scale=1.0,
+            inner_lr=0.01,
+            inner_l2=1e-5,
+            inner_steps=50,
+            outer_lr=2.0,
+            outer_decay=0.5,
+            outer_decay_first=50,
+            outer_decay_every=50,
+            outer_l2=5e-5,
+            outer_steps=200,
+            motif_batch=40,
+        )
+        return dataclasses.replace(base, **overrides)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one synthetic input sample: ``(in,)`` or ``(seq_len, in)``."""
+        n_in = self.layer_sizes[0]
+        return (n_in,) if self.network == "slope_mlp" else (self.seq_len, n_in)
+
+    @property
+    def label_shape(self) -> tuple[int, ...]:
+        """Shape of one sample's fixed random binary labels: ``(out,)`` or ``(seq_len, out)``."""
+        n_out = self.layer_sizes[-1]
+        return (n_out,) if self.network == "slope_mlp" else (self.seq_len, n_out)
 
     def replace(self, **overrides: Any) -> DishConfig:
         return dataclasses.replace(self, **overrides)

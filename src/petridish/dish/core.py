@@ -25,6 +25,7 @@ from petridish.dish.outer import STATS, OuterSettings, Synthetic, compiled, oute
 from petridish.dish.prediction import Prediction
 from petridish.motifs.base import Motif, motif_family
 from petridish.nets.base import MotifNet, Params
+from petridish.nets.cell import CellNet
 from petridish.nets.mlp import SlopeMLP
 
 ProgressFn = Callable[[int, int, float], None]  # (step done, total steps, outer loss)
@@ -62,7 +63,28 @@ def build_net(config: DishConfig) -> MotifNet:
     """The motif-network blueprint named by ``config.network``."""
     if config.network == "slope_mlp":
         return SlopeMLP(config.layer_sizes)
+    if config.network == "cell":
+        n_in, hidden, n_out = config.layer_sizes
+        return CellNet(
+            input_dim=n_in,
+            hidden=hidden,
+            output_dim=n_out,
+            max_nodes=config.max_nodes,
+            max_slots=config.max_slots,
+        )
     raise ValueError(f"unknown network {config.network!r}")
+
+
+def encode(config: DishConfig, kind: type[Motif], motifs: Sequence[Motif]) -> np.ndarray:
+    """Motif codes ``(motifs, ...)`` in the fixed shape the configured network compiles for.
+
+    Cells are padded to the network's ``max_nodes``/``max_slots`` (a cell that does not fit
+    is a ``ValueError`` naming the limit), so every batch reuses one compiled program.
+    """
+    net = build_net(config)
+    if isinstance(net, CellNet):
+        return net.codes(motifs)
+    return np.asarray(kind.encode_many(motifs))
 
 
 def inner_settings(config: DishConfig) -> InnerSettings:
@@ -102,8 +124,16 @@ def check_losses(losses: Sequence[float] | np.ndarray, n_motifs: int) -> np.ndar
 
 
 def _zscored_mse(scores: np.ndarray, targets: np.ndarray) -> float:
-    """The outer loss in NumPy: MSE of z-scores; non-finite scores count as worst."""
-    if not np.all(np.isfinite(scores)) or np.ptp(scores) == 0:
+    """The outer loss in NumPy: MSE of z-scores. Non-finite scores (diverged motifs) count
+    as worst: they are set just above the worst finite score. No spread at all -> inf."""
+    scores = np.asarray(scores, dtype=np.float64)
+    bad = ~np.isfinite(scores)
+    if bad.all():
+        return float("inf")
+    if bad.any():
+        finite = scores[~bad]
+        scores = np.where(bad, finite.max() + max(float(np.ptp(finite)), 1.0), scores)
+    if np.ptp(scores) == 0:
         return float("inf")
     z = (scores - scores.mean()) / scores.std()
     t = (targets - targets.mean()) / targets.std()
@@ -139,15 +169,16 @@ class Dish:
         cfg = self.config
         net = build_net(cfg)
         k_theta, k_x, k_y = jax.random.split(jax.random.PRNGKey(seed), 3)
-        n_in, n_out = cfg.layer_sizes[0], cfg.layer_sizes[-1]
         # (inits, ...) stacked initial weights; one set unless config.n_inits > 1.
         self.theta_init = jax.vmap(lambda k: net.init(k, cfg.init_scale))(
             jax.random.split(k_theta, cfg.n_inits)
         )
-        x = jax.random.normal(k_x, (cfg.n_samples, n_in))  # (n, in)
+        # (n, in) for the slope MLP, (n, T, in) sequences for cells.
+        x = jax.random.normal(k_x, (cfg.n_samples, *cfg.input_shape))
         # Validation inputs start equal to train inputs; both are learned.
         self.synthetic = {"x_train": x, "x_val": x}
-        self.labels = jax.random.bernoulli(k_y, 0.5, (cfg.n_samples, n_out)).astype(x.dtype)
+        shape = (cfg.n_samples, *cfg.label_shape)  # (n, out) or (n, T, out): one label per step
+        self.labels = jax.random.bernoulli(k_y, 0.5, shape).astype(x.dtype)
         self.kind = kind
         return self
 
@@ -182,7 +213,7 @@ class Dish:
         cfg = self.config
         t0 = time.perf_counter()
         compile_before = STATS.compile_seconds
-        codes = jnp.asarray(kind.encode_many(motifs))  # (motifs, ...)
+        codes = jnp.asarray(encode(cfg, kind, motifs))  # (motifs, ...)
         best: tuple[float, int, dict[str, Any], _Run] | None = None
         for restart in range(cfg.restarts):
             run_seed = seed if restart == 0 else _restart_seed(seed, restart)
@@ -298,7 +329,7 @@ class Dish:
         kind = motif_family(motifs)
         if self.kind is not None and kind is not self.kind:
             raise ValueError(f"dish was fitted on {self.kind.__name__} motifs, got {kind.__name__}")
-        codes = np.asarray(kind.encode_many(motifs))
+        codes = encode(self.config, kind, motifs)
         n = codes.shape[0]
         padded = np.concatenate([codes, np.repeat(codes[:1], _bucket(n) - n, axis=0)])
         scores = compiled(
@@ -314,8 +345,19 @@ class Dish:
         return np.asarray(scores)[:n]
 
     def query(self, motifs: Sequence[Motif]) -> np.ndarray:
-        """The ``Predictor`` protocol's name for ``raw_scores`` (lower = better)."""
-        return self.raw_scores(motifs)
+        """The ``Predictor`` protocol: dish scores, lower = better, always finite.
+
+        A motif whose score is not finite (a cell that diverged on the synthetic data) is
+        scored worst: just above the worst finite score (all such motifs tie), so rank
+        metrics can be computed on the result. ``predict`` keeps them flagged instead.
+        """
+        raw = self.raw_scores(motifs).astype(np.float64)
+        bad = ~np.isfinite(raw)
+        if bad.any():
+            finite = raw[~bad]
+            worst = float(finite.max()) + max(float(np.ptp(finite)), 1.0) if finite.size else 0.0
+            raw = np.where(bad, worst, raw)
+        return raw
 
     def predict(self, motifs: Sequence[Motif]) -> Prediction:
         """Train and score each motif on the learned data; lower score = predicted better."""

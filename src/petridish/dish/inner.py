@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import optax
 
 from petridish.nets.base import MotifNet, Params
+from petridish.nets.cell import isolate_nonfinite_grad
 from petridish.nets.mlp import bce_with_logits
 
 
@@ -67,7 +68,12 @@ def score_motif(
     x_val: jax.Array,
     labels: jax.Array,
 ) -> jax.Array:
-    """One motif's dish score: BCE on the synthetic validation set after inner training."""
+    """One motif's dish score: BCE on the synthetic validation set after inner training.
+
+    The synthetic inputs pass through ``isolate_nonfinite_grad``: should this motif's
+    backward pass overflow, it adds nothing to the shared meta-gradient instead of NaN.
+    """
+    x_train, x_val = isolate_nonfinite_grad(x_train), isolate_nonfinite_grad(x_val)
     params = train_motif(settings, params0, code, x_train, labels)
     return bce_with_logits(settings.net.apply(params, code, x_val), labels)
 

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import optax
 
 from petridish._logging import logger
-from petridish.dish.inner import InnerSettings, score_motifs, zscore
+from petridish.dish.inner import InnerSettings, score_motifs
 from petridish.nets.base import Params
 
 Synthetic = dict[str, jax.Array]  # {"x_train": (n, in), "x_val": (n, in)}
@@ -51,6 +51,15 @@ class OuterSettings:
         )
 
 
+def _masked_zscore(x: jax.Array, ok: jax.Array) -> jax.Array:
+    """Z-scores of ``x`` over the entries where ``ok`` (population std); 0 elsewhere."""
+    count = jnp.maximum(jnp.sum(ok), 1).astype(x.dtype)
+    x = jnp.where(ok, x, 0.0)
+    mean = jnp.sum(x) / count
+    var = jnp.sum(jnp.where(ok, (x - mean) ** 2, 0.0)) / count
+    return jnp.where(ok, (x - mean) / (jnp.sqrt(var) + 1e-8), 0.0)
+
+
 def meta_loss(
     synthetic: Synthetic,
     inner: InnerSettings,
@@ -59,9 +68,17 @@ def meta_loss(
     targets: jax.Array,
     labels: jax.Array,
 ) -> jax.Array:
-    """MSE between z-scored dish scores and z-scored ground-truth losses (motifs,)."""
+    """MSE between z-scored dish scores and z-scored ground-truth losses (motifs,).
+
+    A motif whose dish score is not finite (a cell that diverged in the inner loop) is left
+    out of both z-scores and of the mean, so it passes no gradient and cannot poison the
+    others'. With every score finite this is exactly ``mean((z(scores) - z(targets))**2)``.
+    """
     scores = score_motifs(inner, params0, codes, synthetic["x_train"], synthetic["x_val"], labels)
-    return jnp.mean((zscore(scores) - zscore(targets)) ** 2)
+    ok = jnp.isfinite(scores)  # (motifs,)
+    z_s, z_t = _masked_zscore(scores, ok), _masked_zscore(targets, ok)
+    count = jnp.maximum(jnp.sum(ok), 1).astype(scores.dtype)
+    return jnp.sum(jnp.where(ok, (z_s - z_t) ** 2, 0.0)) / count
 
 
 def outer_step(

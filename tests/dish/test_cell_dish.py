@@ -1,0 +1,162 @@
+"""The dish on recurrent cells: Table 4 defaults, fit/predict through the cell network,
+fixed-shape codes, save/load, and isolation of cells that diverge (scored worst, flagged,
+no gradient poisoning)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from petridish import Dish, DishConfig
+from petridish.dish.core import encode, inner_settings
+from petridish.dish.outer import meta_loss
+from petridish.motifs import Cell
+
+TANH = {
+    "p": {"op": "linear", "input": ["x", "h_prev_0"]},
+    "h_new_0": {"op": "activation_tanh", "input": ["p"]},
+}
+SIGM = {
+    "p": {"op": "linear", "input": ["x", "h_prev_0"]},
+    "h_new_0": {"op": "activation_sigm", "input": ["p"]},
+}
+LEAKY = {
+    "p": {"op": "linear", "input": ["x", "h_prev_0"]},
+    "h_new_0": {"op": "activation_leaky_relu", "input": ["p"]},
+}
+GATED = {
+    "z_lin": {"op": "linear", "input": ["x", "h_prev_0"]},
+    "z": {"op": "activation_sigm", "input": ["z_lin"]},
+    "c_lin": {"op": "linear", "input": ["x", "h_prev_0"]},
+    "c": {"op": "activation_tanh", "input": ["c_lin"]},
+    "h_new_0": {"op": "blend", "input": ["z", "c", "h_prev_0"]},
+}
+SUM2 = {
+    "a": {"op": "linear", "input": ["x", "h_prev_0"]},
+    "b": {"op": "activation_tanh", "input": ["a"]},
+    "c": {"op": "activation_sigm", "input": ["a"]},
+    "h_new_0": {"op": "elementwise_sum", "input": ["b", "c"]},
+}
+# h = p * p, p = linear(x, h_prev): doubly exponential growth, overflows within a few steps.
+SQUARING = {
+    "p": {"op": "linear", "input": ["x", "h_prev_0"]},
+    "h_new_0": {"op": "elementwise_prod", "input": ["p", "p"]},
+}
+
+CELLS = [Cell.from_recipe(r) for r in (TANH, SIGM, LEAKY, GATED, SUM2)]
+LOSSES = [4.6, 4.9, 5.3, 4.4, 4.8]
+# Small and fast; every test here shares these shapes, so compiles are reused.
+CFG = DishConfig.for_cells(
+    inner_steps=3, outer_steps=3, n_samples=4, seq_len=4, max_nodes=6, max_slots=8
+)
+
+
+def test_for_cells_holds_the_table_4_defaults() -> None:
+    cfg = DishConfig.for_cells()
+    assert cfg.network == "cell" and cfg.layer_sizes == (10, 3, 10) and cfg.seq_len == 10
+    assert cfg.n_samples == 20 and cfg.input_shape == (10, 10) and cfg.label_shape == (10, 10)
+    assert (cfg.inner_lr, cfg.inner_l2, cfg.inner_steps) == (0.01, 1e-5, 50)
+    assert (cfg.outer_lr, cfg.outer_decay, cfg.outer_l2, cfg.outer_steps) == (2.0, 0.5, 5e-5, 200)
+    assert cfg.motif_batch == 40
+    assert DishConfig.for_cells(outer_steps=7).outer_steps == 7
+    assert DishConfig.from_json(cfg.to_json()) == cfg
+
+
+def test_cell_config_errors_name_the_bad_value() -> None:
+    with pytest.raises(ValueError, match=r"\(input, hidden, output\)"):
+        DishConfig.for_cells(layer_sizes=(10, 3, 3, 10))
+    with pytest.raises(ValueError, match="seq_len must be 1"):
+        DishConfig.for_slopes(seq_len=5)
+    with pytest.raises(ValueError, match="network 'lstm'"):
+        DishConfig.for_cells(network="lstm")
+    with pytest.raises(ValueError, match="max_nodes"):
+        DishConfig.for_cells(max_nodes=0)
+
+
+def test_codes_are_padded_to_the_network_size_and_big_cells_rejected() -> None:
+    codes = encode(CFG, Cell, CELLS)
+    assert codes.shape == (len(CELLS), CFG.max_nodes, 2 + 3)
+    with pytest.raises(ValueError, match="max_nodes"):
+        encode(CFG.replace(max_nodes=2), Cell, CELLS)
+
+
+def test_fit_predict_on_cells(tmp_path: Path) -> None:
+    dish = Dish(CFG).fit(CELLS, LOSSES, seed=0)
+    assert dish.synthetic is not None and dish.labels is not None
+    assert dish.synthetic["x_train"].shape == (4, 4, 10)
+    assert dish.labels.shape == (4, 4, 10)
+    assert set(np.unique(np.asarray(dish.labels))) <= {0.0, 1.0}
+    assert dish.record is not None and len(dish.record.outer_losses) == 3
+    assert np.all(np.isfinite(dish.record.outer_losses))
+    pred = dish.predict(CELLS[:3])
+    assert pred.scores.shape == (3,) and not pred.flagged.any()
+    # Same seed, same result; the saved dish predicts the same.
+    again = Dish(CFG).fit(CELLS, LOSSES, seed=0)
+    np.testing.assert_array_equal(again.predict(CELLS[:3]).scores, pred.scores)
+    path = tmp_path / "cells.safetensors"
+    dish.save(str(path))
+    loaded = Dish.load(str(path))
+    assert loaded.config == CFG and loaded.kind is Cell
+    np.testing.assert_allclose(loaded.predict(CELLS[:3]).scores, pred.scores, rtol=1e-6)
+
+
+def test_dish_of_cells_refuses_slopes() -> None:
+    from petridish.motifs import SigmoidSlope
+
+    dish = Dish(CFG).fit(CELLS, LOSSES, seed=0)
+    with pytest.raises(ValueError, match="Cell"):
+        dish.predict([SigmoidSlope(1.0)])
+
+
+def _diverging_setup() -> tuple[DishConfig, list[Cell], jax.Array]:
+    """A large init scale makes the squaring cell overflow; the others stay finite.
+
+    Five cells, as in the fit test, so the compiled programs are shared."""
+    cfg = CFG.replace(init_scale=30.0)
+    cells = [*CELLS[:4], Cell.from_recipe(SQUARING)]
+    dish = Dish(cfg).initialize(0, Cell)
+    assert dish.synthetic is not None
+    scores = dish.raw_scores(cells)
+    return cfg, cells, jnp.asarray(scores)
+
+
+def test_a_diverged_cell_is_flagged_scored_worst_and_does_not_poison_the_fit() -> None:
+    cfg, cells, scores = _diverging_setup()
+    assert not np.isfinite(scores[-1]) and np.all(np.isfinite(scores[:-1]))
+    dish = Dish(cfg).initialize(0, Cell)
+    assert dish.synthetic is not None and dish.labels is not None and dish.theta_init is not None
+    pred = dish.predict(cells)
+    assert pred.flagged.tolist() == [False] * 4 + [True]
+    assert pred.ranks[-1] == len(cells)
+    q = dish.query(cells)
+    assert np.all(np.isfinite(q)) and q[-1] > q[:-1].max()
+
+    # The meta-loss leaves the diverged cell out entirely: equal to the loss without it,
+    # and so is its gradient (finite, not NaN).
+    inner = inner_settings(cfg)
+    targets = jnp.asarray([*LOSSES[:4], 9.9], dtype=jnp.float32)
+
+    @jax.jit
+    def loss_of(codes: jax.Array, t: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
+        return jax.value_and_grad(meta_loss)(
+            dish.synthetic, inner, dish.theta_init, codes, t, dish.labels
+        )
+
+    all_codes = jnp.asarray(encode(cfg, Cell, cells))
+    loss_all, grad_all = loss_of(all_codes, targets)
+    loss_ok, grad_ok = loss_of(all_codes[:-1], targets[:-1])
+    assert np.isfinite(float(loss_all))
+    np.testing.assert_allclose(float(loss_all), float(loss_ok), rtol=1e-5)
+    for k in grad_ok:
+        assert bool(jnp.all(jnp.isfinite(grad_all[k])))
+        np.testing.assert_allclose(grad_all[k], grad_ok[k], rtol=1e-4, atol=1e-6)
+
+    # A whole fit with the diverging cell in its training set stays finite.
+    fitted = Dish(cfg).fit(cells, [*LOSSES[:4], 9.9], seed=0)
+    assert fitted.record is not None and np.all(np.isfinite(fitted.record.outer_losses))
+    assert fitted.synthetic is not None
+    assert bool(jnp.all(jnp.isfinite(fitted.synthetic["x_train"])))
