@@ -1,0 +1,240 @@
+"""Ground truth for sigmoid slopes: the MNIST MLP trainer behind the evaluator contract.
+
+Contract:
+
+* One evaluation is one trained model: ``evaluate(slope, seed)`` trains the protocol's MLP
+  once, with run seed ``seed`` (``train_slopes(..., seeds=[seed])``), so the store's key
+  ``(slope, "mnist_mlp", protocol, seed)`` names exactly one model. The protocol's
+  ``seeds`` count is therefore not used here: a slope table averaged over runs is the mean
+  over several store seeds (``measure_slopes_into_store`` with ``seeds=range(k)``, then
+  ``slope_table_from_evaluations``), the same numbers ``train_slopes`` gives with
+  ``seed=0`` and ``protocol.seeds == k`` (up to float rounding: models batch differently).
+* ``loss = 1 - validation accuracy`` (lower is better, in [0, 1]); ``metrics`` holds
+  ``accuracy`` (validation accuracy after the last epoch), ``val_nll`` (validation
+  cross-entropy) and ``train_loss`` (mean training loss of the last epoch); ``curve`` is
+  ``1 - validation accuracy`` after each epoch, on the same scale as ``loss``.
+* A model whose validation or training loss is not finite has ``status = "diverged"``
+  (its accuracy, if any, is still in ``metrics``): a network that produced NaN is not a
+  measurement of the slope.
+* ``evaluate_many`` trains all its slopes in one batched ``train_slopes`` call; its results
+  equal ``evaluate`` one by one up to float rounding (see ``petridish.truth.mnist_mlp``).
+* Motifs that are not ``SigmoidSlope`` raise ``ValueError`` naming the type; seeds must be
+  in ``[0, 2**32)``. MNIST is loaded on first use and kept (read-only) for the
+  process, for the last data folder asked.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from petridish._logging import logger
+from petridish.evaluators.base import Outcome
+from petridish.motifs.base import Motif
+from petridish.motifs.slope import SigmoidSlope
+from petridish.truth.mnist_mlp import PROTOCOLS, Protocol, SlopeResult, get_protocol, train_slopes
+
+if TYPE_CHECKING:
+    # Only for annotations: the store imports the evaluator contract from this package.
+    from petridish.store import Evaluation, Store
+
+__all__ = [
+    "EVALUATOR_NAME",
+    "MnistSlopeEvaluator",
+    "measure_slopes_into_store",
+    "outcome_from_result",
+    "slope_table_from_evaluations",
+]
+
+EVALUATOR_NAME = "mnist_mlp"
+Data = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+class MnistSlopeEvaluator:
+    """Sigmoid-slope ground truth: train the MNIST MLP of ``protocol`` once per (slope, seed).
+
+    Args:
+        data_dir: where MNIST lives (see ``petridish.data.load_mnist``); None: the
+            environment variable or the cache.
+        protocol: a registered protocol name (``"tiny"``, ``"cpu"``, ``"cpu_table"``,
+            ``"paper"``) or a ``Protocol`` whose name is not a registered one (the store
+            tells evaluations apart by the name only).
+        chunk: models per compiled batch in ``train_slopes``.
+        data: ``(x_train, y_train, x_val, y_val)`` to train on instead of MNIST (tests use
+            small synthetic sets). Only with a custom ``Protocol``: a registered protocol
+            name means MNIST, and the store must never mix other data under it.
+    """
+
+    name: str = EVALUATOR_NAME
+
+    def __init__(
+        self,
+        data_dir: str | Path | None,
+        protocol: str | Protocol = "tiny",
+        *,
+        chunk: int = 8,
+        data: Data | None = None,
+    ) -> None:
+        proto = get_protocol(protocol)
+        if isinstance(protocol, Protocol) and PROTOCOLS.get(proto.name, proto) != proto:
+            raise ValueError(
+                f"protocol {proto.name!r} differs from the registered protocol of that name; "
+                "give a custom protocol its own name"
+            )
+        if data is not None and proto.name in PROTOCOLS:
+            raise ValueError(
+                f"protocol {proto.name!r} is a registered MNIST protocol; data other than "
+                "MNIST needs a Protocol with a name of its own"
+            )
+        if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+            raise ValueError(f"chunk must be an int >= 1, got {chunk!r}")
+        self.data_dir = None if data_dir is None else Path(data_dir)
+        self.protocol: str = proto.name
+        self.chunk = chunk
+        self._protocol = proto
+        self._data: Data | None = data
+
+    def __repr__(self) -> str:
+        return f"MnistSlopeEvaluator(data_dir={self.data_dir!r}, protocol={self.protocol!r})"
+
+    def _load(self) -> Data:
+        if self._data is None:
+            self._data = _mnist_split(None if self.data_dir is None else str(self.data_dir))
+        return self._data
+
+    def evaluate(self, motif: Motif, seed: int) -> Outcome:
+        """Train one model with run seed ``seed`` and score it."""
+        return self.evaluate_many([motif], seed)[0]
+
+    def evaluate_many(self, motifs: Sequence[Motif], seed: int) -> list[Outcome]:
+        """Train one model per motif, all with run seed ``seed``, in one batched call."""
+        slopes = [_slope_of(m) for m in motifs]
+        _check_seed(seed)
+        if not slopes:
+            return []
+        results = train_slopes(
+            slopes, self._protocol, data=self._load(), seeds=[seed], chunk=self.chunk
+        )
+        return [outcome_from_result(r) for r in results]
+
+
+def outcome_from_result(result: SlopeResult) -> Outcome:
+    """The ``Outcome`` of one trained model (see the module docstring for the fields)."""
+    accuracy = float(result.val_accuracy)
+    train_loss = float(result.train_loss_curve[-1]) if result.train_loss_curve else math.nan
+    metrics = {"accuracy": accuracy, "val_nll": float(result.val_loss), "train_loss": train_loss}
+    curve = tuple(1.0 - float(a) for a in result.learning_curve)
+    finite = math.isfinite(accuracy) and math.isfinite(result.val_loss) and all(
+        math.isfinite(v) for v in result.train_loss_curve
+    )
+    if not finite:
+        return Outcome(
+            "diverged",
+            metrics=metrics,
+            curve=curve,
+            reason=(
+                f"non-finite training: accuracy {accuracy!r}, validation loss "
+                f"{result.val_loss!r}, training losses {result.train_loss_curve!r}"
+            ),
+        )
+    return Outcome("ok", loss=1.0 - accuracy, metrics=metrics, curve=curve)
+
+
+def measure_slopes_into_store(
+    store: Store,
+    slopes: Iterable[float | SigmoidSlope],
+    seeds: Iterable[int],
+    protocol: str | Protocol,
+    data_dir: str | Path | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Evaluation]:
+    """Measure every (slope, seed) through ``store``; already stored ones are not retrained.
+
+    Returns the evaluations slope-major (all seeds of the first slope, then the next), the
+    order of ``train_slopes``. ``progress(done, total)`` counts (slope, seed) pairs, stored
+    ones included.
+    """
+    motifs = [s if isinstance(s, SigmoidSlope) else SigmoidSlope(s) for s in slopes]
+    run_seeds = list(seeds)
+    if not motifs:
+        raise ValueError("no slopes given")
+    if not run_seeds:
+        raise ValueError("no seeds given")
+    for seed in run_seeds:
+        _check_seed(seed)
+    evaluator = MnistSlopeEvaluator(data_dir, protocol)
+    total = len(motifs) * len(run_seeds)
+    by_seed: list[list[Evaluation]] = []
+    for i, seed in enumerate(run_seeds):
+        offset = i * len(motifs)
+
+        def seed_progress(done: int, _: int, offset: int = offset) -> None:
+            if progress is not None:
+                progress(offset + done, total)
+
+        by_seed.append(store.evaluate_many(motifs, evaluator, seed, seed_progress))
+    failed = [e for column in by_seed for e in column if e.status != "ok"]
+    if failed:
+        logger.warning(
+            "%d of %d slope evaluations are not ok, e.g. slope %s seed %d: %s %s",
+            len(failed), total, failed[0].motif_json, failed[0].seed, failed[0].status,
+            failed[0].reason,
+        )
+    return [by_seed[j][i] for i in range(len(motifs)) for j in range(len(run_seeds))]
+
+
+def slope_table_from_evaluations(
+    evaluations: Iterable[Evaluation],
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(slopes, mean accuracy)`` over the ``ok`` evaluations, sorted by slope.
+
+    The counterpart of ``slope_table_from_results`` for stored evaluations; evaluations
+    that are not ok are left out (and logged).
+    """
+    by_slope: dict[float, list[float]] = {}
+    skipped = 0
+    for ev in evaluations:
+        if not isinstance(ev.motif, SigmoidSlope):
+            raise ValueError(f"not a sigmoid-slope evaluation: {ev.motif_kind} (id {ev.id})")
+        if ev.status != "ok":
+            skipped += 1
+            continue
+        by_slope.setdefault(ev.motif.slope, []).append(ev.metrics["accuracy"])
+    if skipped:
+        logger.warning("slope table: left out %d evaluations that are not ok", skipped)
+    if not by_slope:
+        raise ValueError("no ok slope evaluations to make a table from")
+    slopes = np.asarray(sorted(by_slope), dtype=np.float64)
+    accuracies = np.asarray([np.mean(by_slope[s]) for s in sorted(by_slope)], dtype=np.float64)
+    return slopes, accuracies
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist_split(data_dir: str | None) -> Data:
+    """The paper's MNIST split, loaded and verified once per process for the last folder
+    asked (loading takes seconds; evaluators made one after another share it)."""
+    from petridish.data.mnist import load_mnist, paper_split
+
+    arrays = paper_split(load_mnist(data_dir))
+    for array in arrays:
+        array.setflags(write=False)  # shared between evaluators: nobody may change it
+    return arrays
+
+
+def _slope_of(motif: object) -> float:
+    if not isinstance(motif, SigmoidSlope):
+        raise ValueError(
+            f"MnistSlopeEvaluator evaluates SigmoidSlope motifs, got {type(motif).__name__}: "
+            f"{motif!r}"
+        )
+    return motif.slope
+
+
+def _check_seed(seed: object) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**32:
+        raise ValueError(f"MNIST run seeds must be ints in [0, 2**32), got {seed!r}")
