@@ -1,0 +1,326 @@
+"""Search spaces: fixed-length integer gene strings over motifs, for the search strategies.
+
+Contract (``SearchSpace``)
+--------------------------
+A space turns motifs into gene strings and gene strings back into motifs:
+
+* ``alphabet[i]`` is the number of values gene ``i`` takes; a gene string is an int64
+  array ``(n_genes,)`` with ``0 <= genes[i] < alphabet[i]``. Strategies only ever see and
+  produce gene strings, so one strategy works on every space.
+* ``encode(motif)`` is that motif's gene string (``ValueError`` if the space cannot hold it).
+* ``random_genes(rng, n)`` draws ``(n, n_genes)`` strings from the space's own notion of
+  "a random motif" (documented per space); randomness only through ``rng``.
+* ``realize(genes, exclude)`` maps each row of ``genes`` ``(n, n_genes)`` to a motif, in row
+  order, such that no motif has its ``digest`` in ``exclude`` (the motifs already evaluated)
+  and no two rows give the same motif; a row gets ``None`` once nothing is left. The mapping
+  is deterministic (no randomness) and is the same for every strategy.
+
+Spaces
+------
+``SlopeSpace``: the sigmoid slopes ``low + k * step``, ``k = 0 .. n_points - 1`` (default
+0.01, 0.02, ..., 2.01: covers the slope tables, which run from 0.01 to 2.01). Genes are the
+decimal digits of ``k``, most significant first, so the leading digit has a smaller
+alphabet (``(3, 10, 10)`` for 201 points). A code ``k >= n_points`` (the digit grid is
+larger than the slope grid) means the last slope. ``realize`` decodes ``k`` and, if that
+slope is excluded or already taken in this call, returns the free grid slope nearest in
+``k`` (ties: the smaller slope).
+
+``CellPoolSpace``: a tabular pool of recurrent cells (e.g. the distinct NAS-Bench-NLP cells).
+Genes, per node position ``i < max_nodes`` of the cell's canonical node order (see
+``petridish.motifs.cell``): ``[op id + 1, state + 1, input row + 1 for each of max_inputs
+slots]`` with 0 meaning "no node" / "not an output" / "no input". Input rows index the value
+table (``0: x, 1..3: h_prev_0..2, 4 + j: node j``) and node ``i`` reads rows ``< 4 + i``, so
+input genes of node ``i`` have alphabet ``5 + i``. The string is the cell's canonical form,
+so distinct pool cells have distinct strings. ``realize`` returns, for each row, the pool
+cell with the smallest Hamming distance to it among those not excluded and not taken by an
+earlier row, ties broken by pool order. ``random_genes`` draws pool cells uniformly (without
+replacement within one call while the pool lasts), so random search on a pool is uniform
+sampling of the table rather than a bias towards cells near random strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from petridish._logging import logger
+from petridish.motifs.base import Motif
+from petridish.motifs.cell import N_GRAPH_INPUTS, OPS, OUTPUTS, Cell
+from petridish.motifs.slope import SigmoidSlope
+
+__all__ = ["CellPoolSpace", "SearchSpace", "SlopeSpace", "check_genes"]
+
+
+@runtime_checkable
+class SearchSpace(Protocol):
+    """What a strategy and the search loop need from a space (see the module docstring)."""
+
+    @property
+    def name(self) -> str:
+        """``"slope"`` or ``"nasbench_nlp"``."""
+        ...
+
+    @property
+    def alphabet(self) -> tuple[int, ...]:
+        """Number of values of each gene position; ``len(alphabet)`` genes."""
+        ...
+
+    def encode(self, motif: Motif) -> np.ndarray:
+        """int64 ``(n_genes,)`` gene string of ``motif``."""
+        ...
+
+    def random_genes(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """int64 ``(n, n_genes)`` random gene strings."""
+        ...
+
+    def realize(self, genes: np.ndarray, exclude: Collection[str]) -> list[Motif | None]:
+        """One motif per row, never excluded, never repeated; ``None`` when none is left."""
+        ...
+
+
+def check_genes(alphabet: Sequence[int], genes: np.ndarray, what: str = "genes") -> np.ndarray:
+    """``genes`` as int64 ``(n, len(alphabet))`` within the alphabet, else ``ValueError``."""
+    arr = np.asarray(genes)
+    n_genes = len(alphabet)
+    if arr.ndim != 2 or arr.shape[1] != n_genes:
+        raise ValueError(f"{what} must have shape (n, {n_genes}), got {arr.shape}")
+    if arr.dtype.kind not in "iu" and (
+        arr.dtype.kind != "f" or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr))
+    ):
+        raise ValueError(f"{what} must be integers, got dtype {arr.dtype}")
+    arr = arr.astype(np.int64)
+    high = np.asarray(alphabet, np.int64)  # (n_genes,)
+    bad = (arr < 0) | (arr >= high[None, :])
+    if bad.any():
+        row, col = (int(v) for v in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{what}[{row}, {col}] = {int(arr[row, col])} is outside the alphabet "
+            f"[0, {int(high[col])})"
+        )
+    return arr
+
+
+def _check_n(n: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+        raise ValueError(f"n must be a non-negative int, got {n!r}")
+    return int(n)
+
+
+# ------------------------------------------------------------------------------ slopes
+
+
+@dataclass(frozen=True)
+class SlopeSpace:
+    """Sigmoid slopes on the grid ``low + k * step``, ``k < n_points``, genes = digits of k."""
+
+    low: float = 0.01
+    step: float = 0.01
+    n_points: int = 201
+    _digests: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.low) and self.low > 0):
+            raise ValueError(f"low must be finite and > 0 (a slope), got {self.low!r}")
+        if not (np.isfinite(self.step) and self.step > 0):
+            raise ValueError(f"step must be finite and > 0, got {self.step!r}")
+        if isinstance(self.n_points, bool) or not isinstance(self.n_points, int):
+            raise ValueError(f"n_points must be an int, got {self.n_points!r}")
+        if self.n_points < 2:
+            raise ValueError(f"n_points must be >= 2, got {self.n_points}")
+        object.__setattr__(self, "_digests", tuple(m.digest for m in self.grid))
+
+    @property
+    def name(self) -> str:
+        return "slope"
+
+    @property
+    def grid(self) -> tuple[SigmoidSlope, ...]:
+        """All slopes of the space, in ``k`` order."""
+        return tuple(SigmoidSlope(self.slope_at(k)) for k in range(self.n_points))
+
+    def slope_at(self, k: int) -> float:
+        """The ``k``-th grid slope, rounded to 10 decimals so 0.07 is the float 0.07."""
+        if not 0 <= k < self.n_points:
+            raise ValueError(f"grid index k must be in [0, {self.n_points}), got {k}")
+        return round(self.low + k * self.step, 10)
+
+    @property
+    def alphabet(self) -> tuple[int, ...]:
+        n_digits = len(str(self.n_points - 1))
+        lead = (self.n_points - 1) // 10 ** (n_digits - 1) + 1
+        return (lead, *([10] * (n_digits - 1)))
+
+    def _digits(self, k: np.ndarray) -> np.ndarray:
+        """int64 ``(n,)`` grid indices -> ``(n, n_digits)`` digits, most significant first."""
+        n_digits = len(self.alphabet)
+        powers = 10 ** np.arange(n_digits - 1, -1, -1, dtype=np.int64)  # (n_digits,)
+        return (k[:, None] // powers[None, :]) % 10
+
+    def index(self, genes: np.ndarray) -> np.ndarray:
+        """Grid index ``k`` of each row of ``genes`` ``(n, n_genes)``; codes past the end clip."""
+        arr = check_genes(self.alphabet, genes)
+        n_digits = len(self.alphabet)
+        powers = 10 ** np.arange(n_digits - 1, -1, -1, dtype=np.int64)
+        return np.minimum(arr @ powers, self.n_points - 1)  # (n,)
+
+    def encode(self, motif: Motif) -> np.ndarray:
+        if not isinstance(motif, SigmoidSlope):
+            raise ValueError(f"SlopeSpace encodes SigmoidSlope motifs, got {type(motif).__name__}")
+        k = int(round((motif.slope - self.low) / self.step))
+        if not 0 <= k < self.n_points or abs(self.slope_at(k) - motif.slope) > 1e-9 * max(
+            1.0, motif.slope
+        ):
+            raise ValueError(
+                f"slope {motif.slope!r} is not on the grid {self.low} + k * {self.step}, "
+                f"k < {self.n_points}"
+            )
+        return self._digits(np.array([k], np.int64))[0]
+
+    def random_genes(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Uniform over the grid slopes (not over digit codes, which would favour the end)."""
+        k = rng.integers(self.n_points, size=_check_n(n))
+        return self._digits(k.astype(np.int64))
+
+    def realize(self, genes: np.ndarray, exclude: Collection[str]) -> list[Motif | None]:
+        wanted = self.index(genes)  # (n,)
+        blocked = set(exclude)
+        free = np.array([d not in blocked for d in self._digests])  # (n_points,)
+        out: list[Motif | None] = []
+        positions = np.arange(self.n_points)
+        for k in wanted:
+            idx = positions[free]
+            if idx.size == 0:
+                out.append(None)
+                continue
+            # argmin returns the first minimum, and idx is ascending: ties -> smaller slope.
+            pick = int(idx[np.argmin(np.abs(idx - k))])
+            free[pick] = False
+            out.append(SigmoidSlope(self.slope_at(pick)))
+        return out
+
+
+# ------------------------------------------------------------------------------- cells
+
+
+@dataclass(frozen=True)
+class CellPoolSpace:
+    """A tabular pool of distinct cells; genes = canonical per-node (op, state, input rows)."""
+
+    pool: tuple[Cell, ...]
+    max_nodes: int = 15
+    max_inputs: int = 3
+    name: str = "nasbench_nlp"
+    _genes: np.ndarray = field(init=False, repr=False, compare=False)  # (N, n_genes) int64
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)  # digest -> row
+
+    def __post_init__(self) -> None:
+        pool = tuple(self.pool)
+        object.__setattr__(self, "pool", pool)
+        if not pool:
+            raise ValueError("CellPoolSpace needs a non-empty pool of cells")
+        bad = [i for i, c in enumerate(pool) if not isinstance(c, Cell)]
+        if bad:
+            raise ValueError(f"pool entry {bad[0]} is a {type(pool[bad[0]]).__name__}, not a Cell")
+        for label, value in (("max_nodes", self.max_nodes), ("max_inputs", self.max_inputs)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{label} must be a positive int, got {value!r}")
+        index: dict[str, int] = {}
+        for i, cell in enumerate(pool):
+            if cell.digest in index:
+                raise ValueError(
+                    f"pool entries {index[cell.digest]} and {i} are the same cell "
+                    f"(digest {cell.digest}); use CellPoolSpace.from_cells to drop duplicates"
+                )
+            index[cell.digest] = i
+        object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_genes", self._encode_many(pool))
+
+    @classmethod
+    def from_cells(
+        cls,
+        cells: Sequence[Cell],
+        max_nodes: int = 15,
+        max_inputs: int | None = None,
+        name: str = "nasbench_nlp",
+    ) -> CellPoolSpace:
+        """The pool of the distinct cells in ``cells``, in first-occurrence order.
+
+        Cells equal as motifs (isomorphic recipes, same ``digest``) are kept once: the caller
+        maps pool cells to their ground truth by ``digest``. ``max_inputs`` defaults to the
+        largest node arity in ``cells``.
+        """
+        unique = tuple(dict.fromkeys(cells))
+        if len(unique) < len(cells):
+            logger.info(
+                "CellPoolSpace: %d of %d cells are duplicates and were dropped",
+                len(cells) - len(unique),
+                len(cells),
+            )
+        if max_inputs is None:
+            bad = [c for c in unique if not isinstance(c, Cell)]
+            if bad:
+                raise ValueError(f"from_cells needs Cell motifs, got a {type(bad[0]).__name__}")
+            max_inputs = max((len(ins) for c in unique for _, _, ins in c.nodes), default=1)
+        return cls(unique, max_nodes=max_nodes, max_inputs=max_inputs, name=name)
+
+    @property
+    def alphabet(self) -> tuple[int, ...]:
+        per_node: list[int] = []
+        for i in range(self.max_nodes):
+            # op id + 1 (0: no node); state + 1 (0: not an output); rows < 4 + i, + 1 (0: none)
+            per_node += [len(OPS) + 1, len(OUTPUTS) + 1]
+            per_node += [N_GRAPH_INPUTS + i + 1] * self.max_inputs
+        return tuple(per_node)
+
+    @property
+    def genes(self) -> np.ndarray:
+        """The pool's gene strings, int64 ``(len(pool), n_genes)`` (a copy)."""
+        return self._genes.copy()
+
+    def _encode_many(self, cells: Sequence[Cell]) -> np.ndarray:
+        prog = Cell.program(cells, max_nodes=self.max_nodes, max_inputs=self.max_inputs)
+        # (N, M, 2 + K): op, state_of, inputs; all -1 where absent, so + 1 maps absent to 0.
+        packed = np.concatenate([prog.op[..., None], prog.state_of[..., None], prog.inputs], -1)
+        return (packed.astype(np.int64) + 1).reshape(len(cells), -1)
+
+    def encode(self, motif: Motif) -> np.ndarray:
+        """Gene string of any cell that fits ``max_nodes``/``max_inputs`` (pool or not)."""
+        if not isinstance(motif, Cell):
+            raise ValueError(f"CellPoolSpace encodes Cell motifs, got {type(motif).__name__}")
+        return self._encode_many([motif])[0]
+
+    def index_of(self, motif: Motif) -> int:
+        """Row of ``motif`` in ``pool``; ``ValueError`` if it is not a pool cell."""
+        digest = getattr(motif, "digest", None)
+        if not isinstance(motif, Cell) or digest not in self._index:
+            raise ValueError(f"motif {digest} is not in the pool of {len(self.pool)} cells")
+        return self._index[digest]
+
+    def random_genes(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Gene strings of uniformly drawn pool cells (distinct while ``n <= len(pool)``)."""
+        n = _check_n(n)
+        size = len(self.pool)
+        if n == 0:
+            return np.zeros((0, len(self.alphabet)), np.int64)
+        # Whole permutations back to back: each cell once before any cell twice.
+        rows = np.concatenate([rng.permutation(size) for _ in range(-(-n // size))])[:n]
+        return self._genes[rows].copy()
+
+    def realize(self, genes: np.ndarray, exclude: Collection[str]) -> list[Motif | None]:
+        arr = check_genes(self.alphabet, genes)
+        blocked = set(exclude)
+        free = np.array([c.digest not in blocked for c in self.pool])  # (N,)
+        out: list[Motif | None] = []
+        for row in arr:
+            if not free.any():
+                out.append(None)
+                continue
+            dist = np.count_nonzero(self._genes != row[None, :], axis=1)  # (N,)
+            dist = np.where(free, dist, np.iinfo(np.int64).max)
+            pick = int(np.argmin(dist))  # first minimum: ties -> pool order
+            free[pick] = False
+            out.append(self.pool[pick])
+        return out

@@ -1,0 +1,228 @@
+"""Strategies: shapes and bounds, determinism, GA elitism and rates, NAO's predictor."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from petridish.metrics import kendall_tau_b
+from petridish.motifs.base import Motif
+from petridish.search.space import SlopeSpace
+from petridish.search.strategies import (
+    GAStrategy,
+    NAOStrategy,
+    RandomStrategy,
+    Strategy,
+    history_arrays,
+)
+
+
+@dataclass(frozen=True)
+class ToySpace:
+    """Gene strings with mixed alphabets; only what strategies use (no motifs)."""
+
+    alphabet: tuple[int, ...] = (4, 3, 5, 2, 4, 6, 3, 4, 5, 4)
+    name: str = "toy"
+
+    def encode(self, motif: Motif) -> np.ndarray:
+        raise NotImplementedError
+
+    def random_genes(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.integers(0, np.array(self.alphabet)[None], size=(n, len(self.alphabet)))
+
+    def realize(self, genes: np.ndarray, exclude: Collection[str]) -> list[Motif | None]:
+        raise NotImplementedError
+
+
+WEIGHTS = np.array([1.0, -2.0, 0.5, 1.5, -1.0, 0.8, 2.0, -0.5, 1.0, 0.3])
+
+
+def toy_loss(genes: np.ndarray) -> np.ndarray:
+    """A smooth function of the genes: weighted sum of letters scaled to [0, 1]."""
+    scaled = genes / (np.array(ToySpace().alphabet) - 1)[None]
+    return scaled @ WEIGHTS
+
+
+def toy_history(rng: np.random.Generator, n: int) -> list[tuple[np.ndarray, float]]:
+    genes = ToySpace().random_genes(rng, n)
+    return [(g, float(v)) for g, v in zip(genes, toy_loss(genes), strict=True)]
+
+
+def in_bounds(space: ToySpace | SlopeSpace, genes: np.ndarray) -> bool:
+    return bool(np.all((genes >= 0) & (genes < np.array(space.alphabet)[None])))
+
+
+ALL = [RandomStrategy(), GAStrategy(), NAOStrategy(steps=60)]
+
+
+@pytest.mark.parametrize("strategy", ALL, ids=lambda s: s.name)
+def test_propose_shapes_bounds_and_determinism(strategy: Strategy) -> None:
+    space = ToySpace()
+    history = toy_history(np.random.default_rng(0), 40)
+    a = strategy.propose(space, history, 25, np.random.default_rng(5))
+    b = strategy.propose(space, history, 25, np.random.default_rng(5))
+    assert isinstance(strategy, Strategy)
+    assert a.shape == (25, len(space.alphabet)) and a.dtype == np.int64
+    assert in_bounds(space, a)
+    np.testing.assert_array_equal(a, b)
+    c = strategy.propose(space, history, 25, np.random.default_rng(6))
+    assert not np.array_equal(a, c)
+    # Empty history (before the warm-up): still valid strings.
+    empty = strategy.propose(space, [], 7, np.random.default_rng(0))
+    assert empty.shape == (7, len(space.alphabet)) and in_bounds(space, empty)
+
+
+def test_random_and_ga_have_no_predictor() -> None:
+    space = ToySpace()
+    history = toy_history(np.random.default_rng(0), 10)
+    cands = space.random_genes(np.random.default_rng(1), 5)
+    assert RandomStrategy().rank(space, history, cands, np.random.default_rng(0)) is None
+    assert GAStrategy().rank(space, history, cands, np.random.default_rng(0)) is None
+    assert [s.name for s in ALL] == ["random", "ga", "nao"]
+
+
+def test_history_validation() -> None:
+    space = ToySpace()
+    good = toy_history(np.random.default_rng(0), 3)
+    with pytest.raises(ValueError, match=r"shape \(10,\)"):
+        history_arrays(space, [*good, (np.zeros(9, np.int64), 1.0)])
+    bad = np.zeros(10, np.int64)
+    bad[3] = 2  # alphabet[3] == 2
+    with pytest.raises(ValueError, match=r"\[3, 3\] = 2"):
+        history_arrays(space, [*good, (bad, 1.0)])
+    with pytest.raises(ValueError, match="'abc'"):
+        history_arrays(space, [(good[0][0], "abc")])
+    genes, losses = history_arrays(space, [*good, (good[0][0], float("nan"))])
+    finite = [v for _, v in good]
+    assert genes.shape == (4, 10)
+    assert losses[3] == pytest.approx(2 * max(finite) - min(finite))
+    with pytest.raises(ValueError, match="-2"):
+        RandomStrategy().propose(space, good, -2, np.random.default_rng(0))
+
+
+# ------------------------------------------------------------------------------------- GA
+
+
+def test_ga_without_variation_copies_the_elite() -> None:
+    space = ToySpace()
+    history = toy_history(np.random.default_rng(1), 100)
+    ga = GAStrategy(elite=20, p_mutation=0.0, p_crossover=0.0)
+    children = ga.propose(space, history, 300, np.random.default_rng(2))
+    losses = np.array([v for _, v in history])
+    top = np.argsort(losses)[:20]
+    elite = {history[i][0].tobytes() for i in top}
+    rest = {history[i][0].tobytes() for i in np.argsort(losses)[20:]} - elite
+    kids = {row.tobytes() for row in children}
+    assert kids <= elite
+    assert not kids & rest
+    assert len(kids) >= 18  # parents are drawn uniformly: nearly all show up in 300 draws
+    np.testing.assert_array_equal(ga.parents(space, history)[0], history[int(top[0])][0])
+
+
+def test_ga_crossover_is_single_point_between_elite_members() -> None:
+    space = ToySpace()
+    history = toy_history(np.random.default_rng(3), 60)
+    ga = GAStrategy(elite=5, p_mutation=0.0, p_crossover=1.0)
+    elite = ga.parents(space, history)  # (5, G)
+    children = ga.propose(space, history, 200, np.random.default_rng(4))
+    n_genes = len(space.alphabet)
+    for child in children:
+        splits = [
+            (a, b, c)
+            for a in range(5)
+            for b in range(5)
+            if a != b
+            for c in range(1, n_genes)
+            if np.array_equal(child[:c], elite[a, :c]) and np.array_equal(child[c:], elite[b, c:])
+        ]
+        assert splits, f"child {child} is not a one-point cross of two elite members"
+    assert not ({row.tobytes() for row in children} <= {row.tobytes() for row in elite})
+
+
+def test_ga_mutation_rate_and_values() -> None:
+    space = ToySpace()
+    parent = np.array([1, 2, 0, 1, 3, 5, 0, 2, 4, 3])
+    history = [(parent, 1.0), (parent.copy(), 2.0)]  # every elite member is `parent`
+    ga = GAStrategy(elite=2, p_mutation=0.2, p_crossover=0.3)
+    children = ga.propose(space, history, 3000, np.random.default_rng(8))
+    changed = children != parent[None]
+    assert abs(changed.mean() - 0.2) < 0.01
+    # Each position changes at the rate, to every other letter of its alphabet.
+    assert np.all(np.abs(changed.mean(axis=0) - 0.2) < 0.04)
+    assert in_bounds(space, children)
+    pos5 = children[changed[:, 5], 5]
+    assert set(pos5.tolist()) == {0, 1, 2, 3, 4}  # alphabet 6, parent letter 5 excluded
+
+
+def test_ga_prefers_finite_losses_and_validates() -> None:
+    space = ToySpace()
+    best, worst = np.zeros(10, np.int64), np.ones(10, np.int64)
+    history = [(worst, float("nan")), (best, 3.0)]
+    kids = GAStrategy(elite=1, p_mutation=0.0).propose(space, history, 5, np.random.default_rng(0))
+    assert np.all(kids == best[None])
+    with pytest.raises(ValueError, match="1.5"):
+        GAStrategy(p_mutation=1.5)
+    with pytest.raises(ValueError, match="elite"):
+        GAStrategy(elite=0)
+
+
+def test_ga_on_slopes_stays_on_the_digit_alphabet() -> None:
+    space = SlopeSpace()
+    history = [(space.encode(m), abs(m.slope - 1.0)) for m in space.grid[::7]]
+    kids = GAStrategy().propose(space, history, 100, np.random.default_rng(0))
+    assert kids.shape == (100, 3) and in_bounds(space, kids)
+    assert all(m is not None for m in space.realize(kids, exclude=()))
+
+
+# ------------------------------------------------------------------------------------ NAO
+
+
+@pytest.fixture(scope="module")
+def nao_data() -> tuple[list[tuple[np.ndarray, float]], np.ndarray]:
+    rng = np.random.default_rng(11)
+    history = toy_history(rng, 160)
+    held_out = ToySpace().random_genes(rng, 100)
+    return history, held_out
+
+
+def test_nao_predictor_ranks_held_out_strings(
+    nao_data: tuple[list[tuple[np.ndarray, float]], np.ndarray],
+) -> None:
+    history, held_out = nao_data
+    nao = NAOStrategy()
+    scores = nao.rank(ToySpace(), history, held_out, np.random.default_rng(0))
+    assert scores is not None and scores.shape == (100,)
+    assert kendall_tau_b(scores, toy_loss(held_out)) > 0.5
+    # In loss units, not z-scores: centred near the true losses.
+    assert abs(scores.mean() - toy_loss(held_out).mean()) < 0.5
+    again = nao.rank(ToySpace(), history, held_out, np.random.default_rng(0))
+    assert again is not None
+    np.testing.assert_allclose(scores, again)
+    assert nao.rank(ToySpace(), history[:1], held_out, np.random.default_rng(0)) is None
+
+
+def test_nao_proposes_new_and_better_strings(
+    nao_data: tuple[list[tuple[np.ndarray, float]], np.ndarray],
+) -> None:
+    history, held_out = nao_data
+    space = ToySpace()
+    props = NAOStrategy().propose(space, history, 30, np.random.default_rng(1))
+    assert props.shape == (30, 10) and in_bounds(space, props)
+    seen = {g.tobytes() for g, _ in history}
+    keys = [row.tobytes() for row in props]
+    assert not set(keys) & seen  # all new
+    assert len(set(keys)) == 30  # and distinct
+    # Walks downhill from the best seeds: on average better than 90% of the history.
+    assert toy_loss(props).mean() < np.quantile([v for _, v in history], 0.1)
+
+
+def test_nao_validates_its_configuration() -> None:
+    with pytest.raises(ValueError, match="trade_off"):
+        NAOStrategy(trade_off=0.0)
+    with pytest.raises(ValueError, match="steps"):
+        NAOStrategy(steps=0)
+    with pytest.raises(ValueError, match="candidates"):
+        NAOStrategy().rank(ToySpace(), [], np.zeros((2, 3), np.int64), np.random.default_rng(0))
