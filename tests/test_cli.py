@@ -140,15 +140,20 @@ def test_truth_command_measures_a_readable_table(tmp_path: Path) -> None:
                 str(data),
                 "--out",
                 str(out),
+                "--store",
+                str(tmp_path / "results.db"),
                 "--quiet",
             ]
         )
         == 0
     )
+    from petridish.store import Store
     from petridish.truth import read_slope_csv
 
     table = read_slope_csv(out)
     assert len(table) == 3 and table.accuracies.max() > 0.5
+    with Store(tmp_path / "results.db") as store:
+        assert len(store.evaluations(evaluator="mnist_mlp", protocol="tiny")) == 3  # 1 seed
 
 
 def test_truth_command_rejects_unknown_protocol(capsys: pytest.CaptureFixture[str]) -> None:

@@ -160,7 +160,9 @@ def _cmd_select(args: argparse.Namespace) -> int:
 
 
 def _cmd_truth(args: argparse.Namespace) -> int:
-    from petridish.truth.mnist_mlp import get_protocol, slope_table_from_results, train_slopes
+    from petridish.evaluators import measure_slopes_into_store, slope_table_from_evaluations
+    from petridish.store import Store
+    from petridish.truth.mnist_mlp import get_protocol
 
     try:
         protocol = get_protocol(args.protocol)
@@ -169,10 +171,17 @@ def _cmd_truth(args: argparse.Namespace) -> int:
     lo, hi, n = args.low, args.high, args.n
     if not (0 < lo < hi) or n < 2:
         raise CliError(f"need 0 < --low < --high and --n >= 2, got {lo}, {hi}, {n}")
-    slopes = np.linspace(lo, hi, n)
-    with _bar(1, f"training ({protocol.name})", args.quiet) as progress:
-        results = train_slopes(list(slopes), protocol, data_dir=args.data_dir, progress=progress)
-    s, acc = slope_table_from_results(results)
+    slopes = [float(c) for c in np.linspace(lo, hi, n)]
+    # Every model goes through the results store: a rerun (or a crashed run restarted)
+    # trains only what is not stored yet.
+    store_path = Path(args.store)
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    total = len(slopes) * protocol.seeds
+    with Store(store_path) as store, _bar(total, f"training ({protocol.name})", args.quiet) as bar:
+        evals = measure_slopes_into_store(
+            store, slopes, range(protocol.seeds), protocol, args.data_dir, progress=bar
+        )
+    s, acc = slope_table_from_evaluations(evals)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = ["slope,val_accuracy"] + [
@@ -180,8 +189,9 @@ def _cmd_truth(args: argparse.Namespace) -> int:
     ]
     out.write_text("\n".join(rows) + "\n")
     print(
-        f"wrote {out}: {len(s)} slopes, protocol {protocol.name}; peak at slope "
-        f"{s[int(np.argmax(acc))]:.3f} (accuracy {acc.max():.4f})"
+        f"wrote {out}: {len(s)} slopes x {protocol.seeds} seeds, protocol {protocol.name}; "
+        f"peak at slope {s[int(np.argmax(acc))]:.3f} (accuracy {acc.max():.4f}); "
+        f"evaluations in {store_path}"
     )
     return 0
 
@@ -228,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--n", type=int, default=51, help="number of slopes (default 51)")
     sp.add_argument("--data-dir", help="MNIST folder (default: $PETRIDISH_DATA_DIR or cache)")
     sp.add_argument("--out", default="runs/slope_table.csv")
+    sp.add_argument(
+        "--store", default="runs/results.db", help="results database (default runs/results.db)"
+    )
     sp.add_argument("--quiet", action="store_true")
     sp.set_defaults(func=_cmd_truth)
     return p
@@ -241,9 +254,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(level)
+    from petridish.store import StoreError
+
     try:
         return int(args.func(args))
-    except (CliError, ValueError, FileNotFoundError) as exc:
+    except (CliError, ValueError, FileNotFoundError, StoreError) as exc:
         print(f"petridish {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
