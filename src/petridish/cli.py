@@ -2,7 +2,8 @@
 
   petridish slope     the sigmoid-slope experiment (default table: the bundled one)
   petridish select    Appendix A.1 hyperparameter selection on a slope table's band
-  petridish truth     measure a slope table with the MNIST MLP trainer
+  petridish truth     measure a slope table with the MNIST MLP trainer (through the store)
+  petridish predictors  benchmark performance predictors on NAS-Bench-NLP cells
 
 The CLI owns output: progress bars (tqdm, on stderr; ``--quiet`` silences them), log
 level, and files. ``main(argv)`` returns an exit code, so tests call it directly.
@@ -243,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--quiet", action="store_true")
     sp.set_defaults(func=_cmd_truth)
+
+    # Commands that live next to the code they drive register themselves.
+    from petridish.experiments.predictor_commands import add_commands as add_predictor_commands
+
+    add_predictor_commands(sub, common)
     return p
 
 
