@@ -4,6 +4,8 @@
   petridish select    Appendix A.1 hyperparameter selection on a slope table's band
   petridish truth     measure a slope table with the MNIST MLP trainer (through the store)
   petridish predictors  benchmark performance predictors on NAS-Bench-NLP cells
+  petridish search    one architecture search (Algorithm 1), resumable, on the results store
+  petridish compare   several strategies x seeds: the Figure 3 analogue
 
 The CLI owns output: progress bars (tqdm, on stderr; ``--quiet`` silences them), log
 level, and files. ``main(argv)`` returns an exit code, so tests call it directly.
@@ -247,8 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Commands that live next to the code they drive register themselves.
     from petridish.experiments.predictor_commands import add_commands as add_predictor_commands
+    from petridish.search.commands import add_commands as add_search_commands
 
     add_predictor_commands(sub, common)
+    add_search_commands(sub, common)
     return p
 
 

@@ -1,0 +1,487 @@
+"""Compare search strategies over seeds (the paper's Figure 3 analogue).
+
+Contract
+--------
+``compare_strategies(entries, seeds, schedule, ...)`` runs ``run_search`` once per
+(strategy entry, seed) on one store (so runs resume and share ground truth) and measures,
+per entry:
+
+* the number of ground-truth evaluations until a motif whose digest is in ``targets``
+  (e.g. the pool's 3 best cells) is first evaluated, per seed; ``None`` (a *miss*) when the
+  budget ran out first. Quartiles over seeds count a miss as "more than the budget": a
+  quantile that depends on a miss is reported as None ("> budget"), never as a number;
+* the best ground truth so far after each evaluation, per seed (``curves``, padded with
+  the last value when a run stopped early).
+
+``random_search_hit_quantiles`` gives the exact law of random search without replacement
+on a pool of ``N`` motifs with ``T`` targets: ``P(first hit > n) = C(N - T, n) / C(N, n)``.
+``ComparisonResult.random_check`` sets the measured median of the no-dish random entry
+beside that exact median; a gap says the space's random draw is not uniform over the pool.
+
+Writers: ``write_json``, ``markdown`` / ``write_markdown`` (a table per entry: median,
+quartiles and min-max of evaluations to a target, misses, median best loss at a few
+budgets), ``write_figure`` (PNG: median best-so-far against evaluations with a 25-75%
+band, one line per entry) and ``write_comparison`` (all three into one folder).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from petridish._logging import logger
+from petridish.search.loop import SearchConfig, evals_to_hit, run_search
+
+if TYPE_CHECKING:
+    from petridish.dish.config import DishConfig
+    from petridish.evaluators.base import Evaluator
+    from petridish.search.space import SearchSpace
+    from petridish.search.strategies.base import Strategy
+    from petridish.store import Store
+
+__all__ = [
+    "SCHEDULES",
+    "ComparisonResult",
+    "EntryResult",
+    "RandomCheck",
+    "Schedule",
+    "StrategyEntry",
+    "compare_strategies",
+    "markdown",
+    "random_search_hit_quantiles",
+    "write_comparison",
+    "write_figure",
+    "write_json",
+    "write_markdown",
+]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Algorithm 1's counts: warm-up N0, proposals M, evaluated per iteration K, budget."""
+
+    name: str
+    warmup: int
+    proposals: int
+    per_iteration: int
+    budget: int
+
+    def __post_init__(self) -> None:
+        for what in ("warmup", "proposals", "per_iteration", "budget"):
+            value = getattr(self, what)
+            low = 0 if what == "warmup" else 1
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"Schedule.{what} must be an int >= {low}, got {value!r}")
+
+
+SCHEDULES: dict[str, Schedule] = {
+    # Sized for a pool of ~260 cells: random search alone needs ~55 evaluations (median).
+    "pool": Schedule("pool", warmup=10, proposals=50, per_iteration=5, budget=150),
+    # The paper's Algorithm 1 counts (40 warm-up, 100 proposed, 20 evaluated).
+    "paper": Schedule("paper", warmup=40, proposals=100, per_iteration=20, budget=200),
+}
+
+
+@dataclass(frozen=True)
+class StrategyEntry:
+    """One line of the comparison: a label, a strategy, dish filter on or off."""
+
+    label: str
+    strategy: Strategy
+    use_dish: bool
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    """One entry's runs over the seeds."""
+
+    label: str
+    strategy: str
+    use_dish: bool
+    seeds: tuple[int, ...]
+    run_ids: tuple[str, ...]
+    hits: tuple[int | None, ...]  # evaluations to the first target, per seed (None: miss)
+    curves: np.ndarray = field(compare=False, repr=False)  # (seeds, budget) best so far
+    wall_seconds: tuple[float, ...] = ()
+    dish_fit_seconds: tuple[float, ...] = ()
+
+    @property
+    def misses(self) -> int:
+        return sum(h is None for h in self.hits)
+
+    def hit_stats(self, budget: int) -> dict[str, float | None]:
+        """Median, quartiles, min and max of evaluations to a target (None: > budget)."""
+        return _censored_stats(self.hits, budget)
+
+    def best_at(self, n: int) -> float:
+        """Median over seeds of the best loss within the first ``n`` evaluations."""
+        col = self.curves[:, min(n, self.curves.shape[1]) - 1]
+        return float(np.median(col))
+
+
+@dataclass(frozen=True)
+class RandomCheck:
+    """Measured random search against the exact law of sampling without replacement."""
+
+    pool_size: int
+    targets: int
+    exact_median: int
+    exact_q25: int
+    exact_q75: int
+    exact_mean: float
+    measured_median: float | None
+    seeds: int
+
+
+@dataclass(frozen=True)
+class ComparisonResult:
+    """Every entry's runs under one schedule, space and evaluator."""
+
+    schedule: Schedule
+    space: str
+    evaluator: str
+    protocol: str
+    targets: tuple[str, ...]
+    target_losses: tuple[float, ...]
+    entries: tuple[EntryResult, ...]
+    random_check: RandomCheck | None
+    pool_size: int | None
+    wall_seconds: float
+
+    def entry(self, label: str) -> EntryResult:
+        for e in self.entries:
+            if e.label == label:
+                return e
+        raise KeyError(f"no entry {label!r}; have {[e.label for e in self.entries]}")
+
+    def checkpoints(self) -> tuple[int, ...]:
+        """Budgets at which the tables report the best loss found."""
+        b = self.schedule.budget
+        marks = {self.schedule.warmup, 25, 50, 100, b}
+        return tuple(sorted(m for m in marks if 0 < m <= b))
+
+    def to_json(self) -> dict[str, Any]:
+        b = self.schedule.budget
+        return {
+            "schedule": {
+                "name": self.schedule.name,
+                "warmup": self.schedule.warmup,
+                "proposals": self.schedule.proposals,
+                "per_iteration": self.schedule.per_iteration,
+                "budget": b,
+            },
+            "space": self.space,
+            "evaluator": self.evaluator,
+            "protocol": self.protocol,
+            "pool_size": self.pool_size,
+            "targets": list(self.targets),
+            "target_losses": list(self.target_losses),
+            "wall_seconds": self.wall_seconds,
+            "entries": [
+                {
+                    "label": e.label,
+                    "strategy": e.strategy,
+                    "use_dish": e.use_dish,
+                    "seeds": list(e.seeds),
+                    "run_ids": list(e.run_ids),
+                    "evals_to_target": list(e.hits),
+                    "misses": e.misses,
+                    "stats": e.hit_stats(b),
+                    "best_at": {str(n): _finite_or_none(e.best_at(n)) for n in self.checkpoints()},
+                    "best_so_far": [[_finite_or_none(v) for v in row] for row in e.curves],
+                    "wall_seconds": list(e.wall_seconds),
+                    "dish_fit_seconds": list(e.dish_fit_seconds),
+                }
+                for e in self.entries
+            ],
+            "random_check": None
+            if self.random_check is None
+            else dict(self.random_check.__dict__),
+        }
+
+
+def _finite_or_none(v: float) -> float | None:
+    return float(v) if math.isfinite(v) else None
+
+
+def _censored_stats(hits: Sequence[int | None], budget: int) -> dict[str, float | None]:
+    """Quantiles with misses counted as ``budget + 1``; a value above the budget is None."""
+    if not hits:
+        return {k: None for k in ("median", "q25", "q75", "min", "max")}
+    values = np.array([budget + 1 if h is None else h for h in hits], np.float64)
+    out: dict[str, float | None] = {}
+    for key, q in (("median", 50), ("q25", 25), ("q75", 75), ("min", 0), ("max", 100)):
+        v = float(np.percentile(values, q))
+        out[key] = v if v <= budget else None
+    return out
+
+
+def random_search_hit_quantiles(
+    pool_size: int, targets: int, quantiles: Sequence[float] = (0.25, 0.5, 0.75)
+) -> tuple[list[int], float]:
+    """Exact quantiles and mean of the draw at which uniform sampling without replacement
+    from ``pool_size`` motifs first hits one of ``targets`` special ones.
+
+    ``P(first hit > n) = prod_{i < n} (N - T - i) / (N - i)``; the q-quantile is the smallest
+    ``n`` with ``P(first hit <= n) >= q``; the mean is ``(N + 1) / (T + 1)``.
+    """
+    n_pool, n_t = int(pool_size), int(targets)
+    if not 1 <= n_t <= n_pool:
+        raise ValueError(f"need 1 <= targets <= pool_size, got targets={targets}, "
+                         f"pool_size={pool_size}")
+    for q in quantiles:
+        if not 0 < q < 1:
+            raise ValueError(f"quantiles must be in (0, 1), got {q!r}")
+    survive = np.ones(n_pool - n_t + 2)  # survive[n] = P(no hit in the first n draws)
+    for n in range(1, len(survive)):
+        survive[n] = survive[n - 1] * max(n_pool - n_t - (n - 1), 0) / (n_pool - (n - 1))
+    cdf = 1.0 - survive
+    # Tiny float slack: P(hit <= n) >= q exactly at the boundary must count.
+    out = [int(np.argmax(cdf >= q - 1e-12)) for q in quantiles]
+    return out, (n_pool + 1) / (n_t + 1)
+
+
+def compare_strategies(
+    entries: Sequence[StrategyEntry],
+    seeds: Sequence[int],
+    schedule: Schedule,
+    *,
+    space: SearchSpace,
+    evaluator: Evaluator,
+    store: Store,
+    targets: set[str] | frozenset[str],
+    dish_config: DishConfig | None = None,
+    pool_size: int | None = None,
+    target_losses: Sequence[float] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> ComparisonResult:
+    """Run every entry on every seed (resuming runs already in ``store``) and measure them.
+
+    ``pool_size`` (default: ``len(space.pool)`` when the space has a pool) enables the
+    random-search check against the exact law.
+    """
+    if not entries:
+        raise ValueError("compare_strategies needs at least one strategy entry")
+    labels = [e.label for e in entries]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"strategy entry labels must be distinct, got {labels}")
+    if not seeds:
+        raise ValueError("compare_strategies needs at least one seed")
+    if not targets:
+        raise ValueError("compare_strategies needs a non-empty set of target digests")
+    if pool_size is None and hasattr(space, "pool"):
+        pool_size = len(space.pool)
+    t0 = time.perf_counter()
+    total, done = len(entries) * len(seeds), 0
+    results: list[EntryResult] = []
+    for entry in entries:
+        hits: list[int | None] = []
+        curves, run_ids, walls, dish_s = [], [], [], []
+        for seed in seeds:
+            config = SearchConfig(
+                space=space.name,
+                strategy=entry.strategy.name,
+                use_dish=entry.use_dish,
+                budget_evals=schedule.budget,
+                seed=int(seed),
+                warmup=schedule.warmup,
+                proposals=schedule.proposals,
+                per_iteration=schedule.per_iteration,
+                dish_config=None if dish_config is None else dish_config.to_json(),
+            )
+            res = run_search(
+                config, space=space, strategy=entry.strategy, evaluator=evaluator, store=store
+            )
+            hits.append(evals_to_hit(res, targets))
+            curve = np.full(schedule.budget, np.inf)
+            if len(res):
+                curve[: len(res)] = res.best_so_far
+                curve[len(res):] = res.best_so_far[-1]
+            curves.append(curve)
+            run_ids.append(res.run_id)
+            walls.append(res.wall_seconds)
+            dish_s.append(res.dish_fit_seconds)
+            done += 1
+            logger.info("compare: %s seed %d: first target after %s evaluations",
+                        entry.label, seed, hits[-1])
+            if progress is not None:
+                progress(done, total)
+        results.append(
+            EntryResult(
+                label=entry.label,
+                strategy=entry.strategy.name,
+                use_dish=entry.use_dish,
+                seeds=tuple(int(s) for s in seeds),
+                run_ids=tuple(run_ids),
+                hits=tuple(hits),
+                curves=np.stack(curves),
+                wall_seconds=tuple(walls),
+                dish_fit_seconds=tuple(dish_s),
+            )
+        )
+    check = None
+    random_entries = [r for r in results if r.strategy == "random" and not r.use_dish]
+    if pool_size is not None and random_entries:
+        (q25, q50, q75), mean = random_search_hit_quantiles(pool_size, len(targets))
+        measured = random_entries[0].hit_stats(schedule.budget)["median"]
+        check = RandomCheck(pool_size, len(targets), q50, q25, q75, mean, measured, len(seeds))
+    return ComparisonResult(
+        schedule=schedule,
+        space=space.name,
+        evaluator=evaluator.name,
+        protocol=evaluator.protocol,
+        targets=tuple(sorted(targets)),
+        target_losses=tuple(float(v) for v in target_losses),
+        entries=tuple(results),
+        random_check=check,
+        pool_size=pool_size,
+        wall_seconds=time.perf_counter() - t0,
+    )
+
+
+# -- writers ---------------------------------------------------------------------------
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_json(result: ComparisonResult, path: str | Path) -> Path:
+    out = Path(path)
+    _atomic_write(out, json.dumps(result.to_json(), indent=2, allow_nan=False).encode())
+    return out
+
+
+def _fmt(v: float | None, budget: int) -> str:
+    return f">{budget}" if v is None else f"{v:g}"
+
+
+def markdown(result: ComparisonResult) -> str:
+    """The comparison as Markdown: setup, the table, the random-search check."""
+    s, b = result.schedule, result.schedule.budget
+    n_seeds = len(result.entries[0].seeds)
+    pool = f", pool of {result.pool_size}" if result.pool_size is not None else ""
+    lines = [
+        f"## Search comparison: {result.space} ({result.evaluator}/{result.protocol}{pool})",
+        "",
+        f"Schedule `{s.name}`: {s.warmup} warm-up, {s.proposals} proposed and "
+        f"{s.per_iteration} evaluated per iteration, budget {b} evaluations; "
+        f"{n_seeds} seeds. Target: any of the {len(result.targets)} best motifs"
+        + (
+            f" (losses {', '.join(f'{v:.4f}' for v in result.target_losses)})."
+            if result.target_losses
+            else "."
+        ),
+        "",
+    ]
+    marks = result.checkpoints()
+    head = (
+        "| strategy | evals to target: median | IQR | min-max | missed | "
+        + " | ".join(f"best @{m}" for m in marks)
+        + " |"
+    )
+    lines += [head, "|" + "---|" * (5 + len(marks))]
+    for e in result.entries:
+        st = e.hit_stats(b)
+        lines.append(
+            f"| {e.label} | {_fmt(st['median'], b)} | {_fmt(st['q25'], b)} - "
+            f"{_fmt(st['q75'], b)} | {_fmt(st['min'], b)} - {_fmt(st['max'], b)} | "
+            f"{e.misses}/{len(e.seeds)} | "
+            + " | ".join(f"{e.best_at(m):.4f}" for m in marks)
+            + " |"
+        )
+    lines += [
+        "",
+        "Evaluations to target count the evaluation that found it (1-based); a seed that never "
+        "found one within the budget counts as more than the budget. `best @n`: median over "
+        "seeds of the best loss among the first n evaluations.",
+    ]
+    rc = result.random_check
+    if rc is not None:
+        measured = "> budget" if rc.measured_median is None else f"{rc.measured_median:g}"
+        lines += [
+            "",
+            f"Random-search check: uniform sampling without replacement from {rc.pool_size} "
+            f"motifs with {rc.targets} targets needs {rc.exact_median} evaluations (median; "
+            f"quartiles {rc.exact_q25}-{rc.exact_q75}, mean {rc.exact_mean:.1f}); measured "
+            f"median over {rc.seeds} seeds: {measured}.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(result: ComparisonResult, path: str | Path) -> Path:
+    out = Path(path)
+    _atomic_write(out, markdown(result).encode())
+    return out
+
+
+def write_figure(result: ComparisonResult, path: str | Path) -> Path:
+    """Best ground truth so far vs evaluations: median line, 25-75% band, one per entry."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(path)
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
+    x = np.arange(1, result.schedule.budget + 1)
+    finite_vals: list[float] = []
+    for i, e in enumerate(result.entries):
+        curves = np.where(np.isfinite(e.curves), e.curves, np.nan)  # (seeds, budget)
+        if np.all(np.isnan(curves)):
+            continue
+        color = f"C{i}"
+        med = np.nanmedian(curves, axis=0)
+        lo, hi = np.nanpercentile(curves, [25, 75], axis=0)
+        ax.plot(x, med, color=color, lw=1.6, ls="--" if e.use_dish else "-",
+                label=f"{e.label} (median of {len(e.seeds)})")
+        ax.fill_between(x, lo, hi, color=color, alpha=0.15)
+        finite_vals += [float(v) for v in med[np.isfinite(med)]]
+    if result.target_losses:
+        ax.axhline(min(result.target_losses), color="k", lw=0.8, ls=":", label="best in pool")
+    if finite_vals:
+        # Skip the warm-up's tail so the region where strategies differ is readable.
+        top = np.percentile(finite_vals, 90)
+        bottom = min(finite_vals + list(result.target_losses))
+        pad = 0.05 * max(top - bottom, 1e-9)
+        ax.set_ylim(bottom - pad, top + pad)
+    ax.axvline(result.schedule.warmup, color="0.6", lw=0.8)
+    ax.set_xlabel("ground-truth evaluations")
+    ax.set_ylabel(f"best ground truth so far ({result.protocol}, lower is better)")
+    ax.set_title(f"Search on {result.space}: schedule {result.schedule.name}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
+def write_comparison(result: ComparisonResult, out_dir: str | Path,
+                     stem: str | None = None) -> Mapping[str, Path]:
+    """``{stem}.json``, ``{stem}.md`` and ``{stem}.png`` in ``out_dir`` (stem: the
+    schedule name, ``compare_<schedule>``)."""
+    out = Path(out_dir)
+    stem = stem or f"compare_{result.schedule.name}"
+    return {
+        "json": write_json(result, out / f"{stem}.json"),
+        "markdown": write_markdown(result, out / f"{stem}.md"),
+        "figure": write_figure(result, out / f"{stem}.png"),
+    }

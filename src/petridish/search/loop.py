@@ -1,0 +1,594 @@
+"""The search loop (paper Algorithm 1): spend a ground-truth budget where it pays.
+
+Contract
+--------
+``run_search(config, space=..., strategy=..., evaluator=..., store=...)`` runs one search:
+
+1. *Warm-up* (iteration 0): ``config.warmup`` random motifs (``space.random_genes`` then
+   ``space.realize``) are evaluated for ground truth.
+2. *Iterations* ``i = 1, 2, ...``: the strategy proposes ``config.proposals`` gene strings
+   from the history; ``space.realize`` maps them to motifs not yet evaluated in this run
+   (the candidates, one documented mapping shared by all strategies); ``per_iteration``
+   of them are chosen and evaluated:
+
+   * with the dish (``use_dish``): a ``Dish`` is fitted on all ``ok`` ground truth of the
+     run so far and the candidates with the lowest dish scores are chosen;
+   * without it: the strategy's own predictor (``strategy.rank``, e.g. NAO) when it has one,
+     otherwise a uniformly random subset (random search, the GA: as in the original
+     methods).
+3. The loop stops when ``budget_evals`` evaluations are spent (the last iteration takes
+   only what is left), when ``budget_seconds`` of this call's wall time have passed
+   (checked between iterations: an iteration that started is finished), or when the space
+   has no unevaluated motif left.
+
+Ground truth goes through the ``Store``: a motif already evaluated there (by this run or
+any other, same evaluator, protocol and ``eval_seed``) is read back, never re-run.
+Evaluations that are ``failed`` or ``diverged`` count toward the budget and are never
+proposed again, but they are left out of what the dish and the strategy learn from: they
+carry no loss to rank by.
+
+Determinism and resuming
+------------------------
+All randomness of iteration ``i`` comes from ``np.random.default_rng([seed, i, stream])``
+(stream 0: warm-up draw, 1: proposals, 2: selection, 3: the dish's seed), and the strategy
+is stateless (rebuilt from the history), so a run is a function of its configuration and
+of the ground truth. Its ``run_id`` is derived from a hash of the configuration *without*
+the budgets (``SearchConfig.identity``), so re-running the same search on the same store,
+with the same or a larger budget, continues it: the logged iterations are read back with
+their evaluations (no dish refit, no re-evaluation), the history is rebuilt, and the loop
+goes on from the first iteration not logged. An iteration is logged only once complete; an
+iteration interrupted half-way (a crash, a kill) or cut short by the budget is redone from
+its own random streams, so it makes the same choices, and its finished evaluations come
+from the store. A resumed run therefore equals an uninterrupted one with the final budget,
+and one re-run with a smaller budget returns the prefix of the longer run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from petridish._logging import logger
+from petridish.dish.config import DishConfig
+from petridish.motifs.base import Motif, motif_from_json
+
+if TYPE_CHECKING:
+    from petridish.evaluators.base import Evaluator
+    from petridish.search.space import SearchSpace
+    from petridish.search.strategies.base import Strategy
+    from petridish.store import Evaluation, IterationRecord, Store
+
+__all__ = [
+    "ProgressFn",
+    "SearchConfig",
+    "SearchResult",
+    "default_dish_config",
+    "evals_to_hit",
+    "run_search",
+]
+
+ProgressFn = Callable[[int, int, float], None]
+"""``progress(evaluations spent, evaluation budget, best ok loss so far or inf)``."""
+
+# Random streams of one iteration: np.random.default_rng([seed, iteration, stream]).
+_WARMUP, _PROPOSE, _SELECT, _DISH = 0, 1, 2, 3
+# The dish needs at least this many ok results (with distinct losses) to fit a ranking.
+_MIN_DISH_TRAIN = 2
+
+
+def _positive_int(value: object, what: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"SearchConfig.{what} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """One search: what is searched, how, and with what budget.
+
+    ``space``, ``strategy``, ``evaluator`` and ``protocol`` name the objects handed to
+    ``run_search`` (checked against their ``name``/``protocol``; an empty ``evaluator`` or
+    ``protocol`` is filled in from the evaluator). ``dish_config`` is a
+    ``DishConfig.to_json()`` dict (None: the space's default, see ``default_dish_config``;
+    ignored without the dish). ``eval_seed`` is the ground-truth seed, shared by all
+    searches so that their evaluations are shared through the store.
+    """
+
+    space: str
+    strategy: str
+    use_dish: bool
+    budget_evals: int
+    seed: int = 0
+    warmup: int = 40
+    proposals: int = 100
+    per_iteration: int = 20
+    budget_seconds: float | None = None
+    dish_config: Mapping[str, Any] | None = None
+    evaluator: str = ""
+    protocol: str = ""
+    eval_seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("space", "strategy"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"SearchConfig.{name} must be a non-empty string, got {value!r}")
+        if not isinstance(self.use_dish, bool):
+            raise ValueError(f"SearchConfig.use_dish must be a bool, got {self.use_dish!r}")
+        _positive_int(self.budget_evals, "budget_evals")
+        _positive_int(self.seed, "seed", minimum=0)
+        _positive_int(self.eval_seed, "eval_seed", minimum=0)
+        _positive_int(self.warmup, "warmup", minimum=0)
+        _positive_int(self.proposals, "proposals")
+        _positive_int(self.per_iteration, "per_iteration")
+        if self.budget_seconds is not None and not (
+            isinstance(self.budget_seconds, int | float)
+            and not isinstance(self.budget_seconds, bool)
+            and math.isfinite(self.budget_seconds)
+            and self.budget_seconds > 0
+        ):
+            raise ValueError(
+                f"SearchConfig.budget_seconds must be None or a finite number > 0, got "
+                f"{self.budget_seconds!r}"
+            )
+        for name in ("evaluator", "protocol"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(
+                    f"SearchConfig.{name} must be a string, got {getattr(self, name)!r}"
+                )
+        if self.dish_config is not None:
+            if not isinstance(self.dish_config, Mapping):
+                raise ValueError(
+                    f"SearchConfig.dish_config must be a DishConfig JSON dict or None, got "
+                    f"{type(self.dish_config).__name__}"
+                )
+            # Validate now (a bad field is a ValueError naming it) and keep a plain copy.
+            DishConfig.from_json(dict(self.dish_config))
+            object.__setattr__(self, "dish_config", json.loads(json.dumps(self.dish_config)))
+
+    def replace(self, **changes: Any) -> SearchConfig:
+        return dataclasses.replace(self, **changes)
+
+    def dish(self) -> DishConfig | None:
+        """The dish configuration, or None when none is set."""
+        return None if self.dish_config is None else DishConfig.from_json(dict(self.dish_config))
+
+    def to_json(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["dish_config"] = None if self.dish_config is None else dict(self.dish_config)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SearchConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown SearchConfig fields: {unknown}")
+        return cls(**dict(data))
+
+    def identity(self) -> dict[str, Any]:
+        """What makes two runs the same run: everything but the budgets.
+
+        Without the dish the dish configuration plays no part and is left out too.
+        """
+        out = self.to_json()
+        del out["budget_evals"], out["budget_seconds"]
+        if not self.use_dish:
+            out["dish_config"] = None
+        return out
+
+    def run_id(self, strategy_params: Mapping[str, Any] | None = None) -> str:
+        """``{space}-{strategy}[+dish]-s{seed}-{hash}``, stable across processes."""
+        identity = {"config": self.identity(), "strategy_params": dict(strategy_params or {})}
+        text = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=repr)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+        dish = "+dish" if self.use_dish else ""
+        return f"{self.space}-{self.strategy}{dish}-s{self.seed}-{digest}"
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What one search evaluated, in order, and how well it did.
+
+    ``losses`` holds NaN for evaluations that are not ``ok``; ``best_so_far[i]`` is the best
+    ok loss among the first ``i + 1`` evaluations (inf before the first ok one).
+    ``wall_seconds`` and ``dish_fit_seconds`` are this call's (a resumed run does not
+    redo the logged iterations' dish fits); ``reused`` counts the evaluations this call
+    found already in the store (resumed or shared with other runs).
+    """
+
+    run_id: str
+    config: SearchConfig
+    evaluations: tuple[Evaluation, ...]
+    iteration_of: tuple[int, ...]  # the iteration that chose each evaluation
+    stop_reason: str  # "budget_evals", "budget_seconds" or "exhausted"
+    wall_seconds: float
+    dish_fit_seconds: float
+    reused: int
+    losses: np.ndarray = field(init=False, repr=False, compare=False)  # (n,) float64
+    best_so_far: np.ndarray = field(init=False, repr=False, compare=False)  # (n,) float64
+
+    def __post_init__(self) -> None:
+        losses = np.array(
+            [e.loss if e.status == "ok" and e.loss is not None else np.nan
+             for e in self.evaluations],
+            dtype=np.float64,
+        )
+        best = np.minimum.accumulate(np.where(np.isnan(losses), np.inf, losses))
+        losses.setflags(write=False)
+        best.setflags(write=False)
+        object.__setattr__(self, "losses", losses)
+        object.__setattr__(self, "best_so_far", best)
+
+    @property
+    def motifs(self) -> tuple[Motif, ...]:
+        return tuple(e.motif for e in self.evaluations)
+
+    @property
+    def digests(self) -> tuple[str, ...]:
+        return tuple(e.motif_hash for e in self.evaluations)
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return tuple(e.status for e in self.evaluations)
+
+    def __len__(self) -> int:
+        return len(self.evaluations)
+
+    @property
+    def best_loss(self) -> float:
+        """The best ok loss found (inf if none)."""
+        return float(self.best_so_far[-1]) if len(self.best_so_far) else math.inf
+
+    @property
+    def best_motif(self) -> Motif | None:
+        """The motif of ``best_loss`` (the first one found, on ties), or None."""
+        if not len(self.losses) or not np.isfinite(self.best_loss):
+            return None
+        return self.evaluations[int(np.nanargmin(self.losses))].motif
+
+
+def evals_to_hit(result: SearchResult, targets: set[str] | frozenset[str]) -> int | None:
+    """How many evaluations ``result`` spent until it first evaluated a motif whose digest is
+    in ``targets`` (1-based, that evaluation included); None if it never did."""
+    if not targets:
+        raise ValueError("evals_to_hit needs a non-empty set of target digests")
+    for i, digest in enumerate(result.digests):
+        if digest in targets:
+            return i + 1
+    return None
+
+
+def default_dish_config(space_name: str) -> DishConfig:
+    """The dish a space's motifs need: ``for_slopes`` for slopes, ``for_cells`` for cells."""
+    if space_name == "slope":
+        return DishConfig.for_slopes()
+    if space_name == "nasbench_nlp":
+        for_cells = getattr(DishConfig, "for_cells", None)
+        if for_cells is None:
+            raise ValueError("this petridish has no cell dish (DishConfig.for_cells)")
+        config: DishConfig = for_cells()
+        return config
+    raise ValueError(f"no default dish for space {space_name!r}; pass SearchConfig.dish_config")
+
+
+def _strategy_params(strategy: object) -> dict[str, Any]:
+    """A dataclass strategy's fields: its hyperparameters belong to the run's identity."""
+    if dataclasses.is_dataclass(strategy) and not isinstance(strategy, type):
+        return {
+            f.name: getattr(strategy, f.name)
+            for f in dataclasses.fields(strategy)
+            if not f.name.startswith("_")
+        }
+    return {}
+
+
+def _rng(seed: int, iteration: int, stream: int) -> np.random.Generator:
+    return np.random.default_rng([seed, iteration, stream])
+
+
+def _motifs_from_json(texts: Sequence[str]) -> list[Motif]:
+    return [motif_from_json(json.loads(t)) for t in texts]
+
+
+class _Run:
+    """The mutable state of one ``run_search`` call (kept out of the public API)."""
+
+    def __init__(
+        self,
+        config: SearchConfig,
+        run_id: str,
+        space: SearchSpace,
+        strategy: Strategy,
+        evaluator: Evaluator,
+        store: Store,
+        dish_config: DishConfig | None,
+        progress: ProgressFn | None,
+    ) -> None:
+        self.config = config
+        self.run_id = run_id
+        self.space = space
+        self.strategy = strategy
+        self.evaluator = evaluator
+        self.store = store
+        self.dish_config = dish_config
+        self.progress = progress
+        self.evaluations: list[Evaluation] = []
+        self.iteration_of: list[int] = []
+        self.digests: set[str] = set()
+        self.history: list[tuple[np.ndarray, float]] = []  # ok results only
+        self.ok_motifs: list[Motif] = []
+        self.best = math.inf
+        self.dish_seconds = 0.0
+        self.reused = 0
+
+    @property
+    def left(self) -> int:
+        return self.config.budget_evals - len(self.evaluations)
+
+    def add(self, evaluations: Sequence[Evaluation], iteration: int) -> None:
+        for ev in evaluations:
+            if ev.motif_hash in self.digests:
+                # realize never repeats a motif, so this means a foreign or damaged log.
+                raise ValueError(
+                    f"run {self.run_id!r}: motif {ev.motif_hash} evaluated twice (iteration "
+                    f"{iteration}); the run's iteration log is inconsistent"
+                )
+            self.evaluations.append(ev)
+            self.iteration_of.append(iteration)
+            self.digests.add(ev.motif_hash)
+            if ev.status == "ok" and ev.loss is not None:
+                self.history.append((self.space.encode(ev.motif), float(ev.loss)))
+                self.ok_motifs.append(ev.motif)
+                self.best = min(self.best, float(ev.loss))
+        self.report()
+
+    def report(self) -> None:
+        if self.progress is not None:
+            self.progress(len(self.evaluations), self.config.budget_evals, self.best)
+
+    def evaluate(self, motifs: Sequence[Motif]) -> list[Evaluation]:
+        name, protocol, seed = self.evaluator.name, self.evaluator.protocol, self.config.eval_seed
+        self.reused += sum(self.store.get(m, name, protocol, seed) is not None for m in motifs)
+        base = len(self.evaluations)
+
+        def step(done: int, _total: int) -> None:
+            if self.progress is not None:
+                self.progress(base + done, self.config.budget_evals, self.best)
+
+        return self.store.evaluate_many(list(motifs), self.evaluator, seed, progress=step)
+
+    # -- replay ---------------------------------------------------------------------------
+    def replay(self, records: Sequence[IterationRecord]) -> int:
+        """Take back the logged iterations; returns the first iteration to run."""
+        name, protocol, seed = self.evaluator.name, self.evaluator.protocol, self.config.eval_seed
+        for expected, record in enumerate(records):
+            if record.iteration != expected:
+                logger.warning(
+                    "run %s: iteration log jumps from %d to %d; redoing from %d",
+                    self.run_id, expected - 1, record.iteration, expected,
+                )
+                return expected
+            motifs = _motifs_from_json(record.evaluated)
+            stored = [self.store.get(m, name, protocol, seed) for m in motifs]
+            if any(ev is None for ev in stored):
+                logger.warning(
+                    "run %s: iteration %d is logged but some of its evaluations are not in "
+                    "the store; redoing it", self.run_id, record.iteration,
+                )
+                return expected
+            taken = [ev for ev in stored if ev is not None][: self.left]
+            self.reused += len(taken)
+            self.add(taken, record.iteration)
+            if self.left <= 0:
+                return expected + 1
+        return len(records)
+
+    # -- one iteration --------------------------------------------------------------------
+    def warmup(self) -> bool:
+        """Iteration 0; returns False when the space is exhausted."""
+        n = min(self.config.warmup, self.left)
+        if self.config.warmup == 0:
+            self.log(0, [], None, [], {"selector": "warmup", "k": 0})
+            return True
+        genes = self.space.random_genes(_rng(self.config.seed, 0, _WARMUP), self.config.warmup)
+        candidates = [m for m in self.space.realize(genes, exclude=self.digests) if m is not None]
+        chosen = candidates[:n]
+        if not chosen:
+            return False
+        self.add(self.evaluate(chosen), 0)
+        complete = len(chosen) == min(self.config.warmup, len(candidates))
+        if complete:
+            self.log(0, candidates, None, chosen, {"selector": "warmup", "k": len(chosen)})
+        return True
+
+    def iterate(self, iteration: int) -> bool:
+        """One search iteration; returns False when the space is exhausted."""
+        cfg = self.config
+        history = list(self.history)
+        rng = _rng(cfg.seed, iteration, _PROPOSE)
+        if history:
+            genes = self.strategy.propose(self.space, history, cfg.proposals, rng)
+        else:
+            # Nothing to learn from yet (every result so far failed): propose at random.
+            genes = self.space.random_genes(rng, cfg.proposals)
+        candidates = [m for m in self.space.realize(genes, exclude=self.digests) if m is not None]
+        if not candidates:
+            return False
+        k_full = min(cfg.per_iteration, len(candidates))
+        k = min(k_full, self.left)
+        predicted: list[float] | None = None
+        extra: dict[str, Any] = {"candidates": len(candidates), "k": k_full}
+        if cfg.use_dish and self.dish_can_fit():
+            assert self.dish_config is not None
+            scores = self.dish_scores(iteration, candidates)
+            predicted = [float(s) for s in scores]
+            order = np.argsort(scores, kind="stable")
+            extra["selector"] = "dish"
+        else:
+            select_rng = _rng(cfg.seed, iteration, _SELECT)
+            own = None
+            if history:
+                cand_genes = np.stack([self.space.encode(m) for m in candidates])
+                own = self.strategy.rank(self.space, history, cand_genes, select_rng)
+            if own is not None:
+                own = np.asarray(own, np.float64)
+                if own.shape != (len(candidates),):
+                    raise ValueError(
+                        f"strategy {self.strategy.name!r} ranked {len(candidates)} candidates "
+                        f"with an array of shape {own.shape}"
+                    )
+                order = np.argsort(np.where(np.isfinite(own), own, np.inf), kind="stable")
+                extra["selector"] = "strategy"
+                extra["strategy_scores"] = [float(s) for s in own]
+            else:
+                # A permutation's prefix: a budget-cut iteration takes a prefix of the full one.
+                order = select_rng.permutation(len(candidates))
+                extra["selector"] = "random"
+            if cfg.use_dish:
+                extra["selector"] += " (the dish cannot fit: under 2 distinct ok losses)"
+        chosen = [candidates[int(i)] for i in order[:k]]
+        self.add(self.evaluate(chosen), iteration)
+        if k == k_full:
+            self.log(iteration, candidates, predicted, chosen, extra)
+        return True
+
+    def dish_can_fit(self) -> bool:
+        """A dish ranks by z-scored losses: it needs two ok results that differ."""
+        losses = [loss for _, loss in self.history]
+        return len(losses) >= _MIN_DISH_TRAIN and max(losses) > min(losses)
+
+    def dish_scores(self, iteration: int, candidates: Sequence[Motif]) -> np.ndarray:
+        from petridish.dish.core import Dish
+
+        assert self.dish_config is not None
+        seed = int(_rng(self.config.seed, iteration, _DISH).integers(2**31 - 1))
+        losses = np.array([loss for _, loss in self.history], np.float64)
+        t0 = time.perf_counter()
+        dish = Dish(self.dish_config).fit(self.ok_motifs, losses, seed=seed)
+        scores = np.asarray(dish.predict(list(candidates)).scores, np.float64)  # (candidates,)
+        self.dish_seconds += time.perf_counter() - t0
+        return scores
+
+    def log(
+        self,
+        iteration: int,
+        proposed: Sequence[Motif],
+        predicted: Sequence[float] | None,
+        evaluated: Sequence[Motif],
+        extra: Mapping[str, Any],
+    ) -> None:
+        self.store.log_iteration(
+            self.run_id,
+            iteration,
+            proposed=proposed,
+            predicted=predicted,
+            evaluated=evaluated,
+            extra=extra,
+        )
+
+
+def _check_names(config: SearchConfig, space: SearchSpace, strategy: Strategy,
+                 evaluator: Evaluator) -> SearchConfig:
+    for what, given, actual in (
+        ("space", config.space, space.name),
+        ("strategy", config.strategy, strategy.name),
+    ):
+        if given != actual:
+            raise ValueError(f"SearchConfig.{what} is {given!r} but the {what} given is {actual!r}")
+    changes: dict[str, Any] = {}
+    for what in ("evaluator", "protocol"):
+        given = getattr(config, what)
+        actual = evaluator.name if what == "evaluator" else evaluator.protocol
+        if not given:
+            changes[what] = actual
+        elif given != actual:
+            raise ValueError(
+                f"SearchConfig.{what} is {given!r} but the evaluator's {what} is {actual!r}"
+            )
+    return config.replace(**changes) if changes else config
+
+
+def run_search(
+    config: SearchConfig,
+    *,
+    space: SearchSpace,
+    strategy: Strategy,
+    evaluator: Evaluator,
+    store: Store,
+    run_id: str | None = None,
+    progress: ProgressFn | None = None,
+) -> SearchResult:
+    """Run (or resume) the search ``config`` describes; see the module docstring.
+
+    ``run_id`` defaults to ``config.run_id(...)``, a hash of the configuration without its
+    budgets and of the strategy's hyperparameters; the same search on the same store
+    resumes. A different configuration under an existing ``run_id`` is a ``StoreError``.
+    """
+    t0 = time.perf_counter()
+    config = _check_names(config, space, strategy, evaluator)
+    dish_config: DishConfig | None = None
+    if config.use_dish:
+        dish_config = config.dish() or default_dish_config(space.name)
+        config = config.replace(dish_config=dish_config.to_json())
+    params = _strategy_params(strategy)
+    run_id = run_id or config.run_id(params)
+    store.start_run(run_id, {"search": config.identity(), "strategy_params": params})
+    run = _Run(config, run_id, space, strategy, evaluator, store, dish_config, progress)
+
+    start = run.replay(store.iterations(run_id))
+    if start > 0:
+        logger.info(
+            "run %s: resumed after iteration %d with %d evaluations", run_id, start - 1,
+            len(run.evaluations),
+        )
+    run.report()
+    stop = "budget_evals"
+    iteration = start
+    while run.left > 0:
+        if config.budget_seconds is not None and time.perf_counter() - t0 > config.budget_seconds:
+            stop = "budget_seconds"
+            break
+        more = run.warmup() if iteration == 0 else run.iterate(iteration)
+        if not more:
+            stop = "exhausted"
+            break
+        iteration += 1
+    wall = time.perf_counter() - t0
+    result = SearchResult(
+        run_id=run_id,
+        config=config,
+        evaluations=tuple(run.evaluations),
+        iteration_of=tuple(run.iteration_of),
+        stop_reason=stop,
+        wall_seconds=wall,
+        dish_fit_seconds=run.dish_seconds,
+        reused=run.reused,
+    )
+    store.finish_run(
+        run_id,
+        {
+            "budget_evals": config.budget_evals,
+            "budget_seconds": config.budget_seconds,
+            "evaluations": len(result),
+            "best_loss": result.best_loss if math.isfinite(result.best_loss) else None,
+            "best_motif": None if result.best_motif is None else result.best_motif.to_json(),
+            "stop_reason": stop,
+            "wall_seconds": wall,
+            "dish_fit_seconds": run.dish_seconds,
+        },
+    )
+    logger.info(
+        "run %s: %d evaluations (%d from the store), best loss %.4g, stopped on %s, %.1fs "
+        "(dish fits %.1fs)", run_id, len(result), run.reused, result.best_loss, stop, wall,
+        run.dish_seconds,
+    )
+    return result

@@ -1,0 +1,223 @@
+"""Strategy comparison: runs per seed, censored statistics, the exact random-search law, files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from petridish.search.compare import (
+    SCHEDULES,
+    Schedule,
+    StrategyEntry,
+    _censored_stats,
+    compare_strategies,
+    markdown,
+    random_search_hit_quantiles,
+    write_comparison,
+)
+from petridish.search.oracle import TabularOracle
+from petridish.search.strategies import GAStrategy, RandomStrategy
+from petridish.store import Store
+
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+
+
+@pytest.fixture(scope="module")
+def oracle() -> TabularOracle:
+    if not (REFERENCE / "nasbench_nlp_wikitext2_logs.zip").is_file():
+        pytest.skip(f"NAS-Bench-NLP logs not found in {REFERENCE} (optional resource)")
+    return TabularOracle.load(REFERENCE)
+
+
+def test_exact_law_matches_a_simulation() -> None:
+    (q25, q50, q75), mean = random_search_hit_quantiles(263, 3)
+    assert (q25, q50, q75) == (24, 55, 97) and mean == pytest.approx(66.0)
+    # Uniform draws without replacement: the position of the first of 3 targets in a shuffle.
+    rng = np.random.default_rng(0)
+    first = np.array([np.flatnonzero(rng.permutation(263) < 3)[0] + 1 for _ in range(20000)])
+    assert np.median(first) == pytest.approx(q50, abs=2)
+    assert first.mean() == pytest.approx(mean, rel=0.02)
+    # One target in 10: the first hit is uniform on 1..10.
+    assert random_search_hit_quantiles(10, 1, (0.5,))[0] == [5]
+    with pytest.raises(ValueError, match="targets=0"):
+        random_search_hit_quantiles(10, 0)
+    with pytest.raises(ValueError, match="quantiles"):
+        random_search_hit_quantiles(10, 1, (1.5,))
+
+
+def test_censored_stats_never_invent_numbers() -> None:
+    st = _censored_stats([3, 7, None, 11], budget=20)
+    assert st["min"] == 3 and st["max"] is None
+    assert st["median"] == 9.0
+    assert _censored_stats([None, None, 5], budget=20)["median"] is None
+    assert _censored_stats([4, 6], budget=20) == {
+        "median": 5.0, "q25": 4.5, "q75": 5.5, "min": 4.0, "max": 6.0
+    }
+
+
+def test_schedules_and_bad_input() -> None:
+    assert SCHEDULES["pool"] == Schedule("pool", 10, 50, 5, 150)
+    assert SCHEDULES["paper"].warmup == 40 and SCHEDULES["paper"].per_iteration == 20
+    with pytest.raises(ValueError, match="per_iteration.*0"):
+        Schedule("x", 10, 50, 0, 100)
+
+
+def test_compare_on_the_pool_writes_files(oracle: TabularOracle, tmp_path: Path) -> None:
+    space = oracle.space()
+    schedule = Schedule("small", warmup=10, proposals=50, per_iteration=5, budget=60)
+    entries = [
+        StrategyEntry("random", RandomStrategy(), False),
+        StrategyEntry("ga", GAStrategy(), False),
+    ]
+    targets = oracle.best_digests(3)
+    losses = [oracle.loss(c) for c in oracle.best(3)]
+    calls: list[tuple[int, int]] = []
+    with Store(tmp_path / "cmp.db") as store:
+        result = compare_strategies(
+            entries, [0, 1, 2, 3], schedule, space=space, evaluator=oracle, store=store,
+            targets=targets, target_losses=losses, progress=lambda d, t: calls.append((d, t)),
+        )
+        n_runs = len(store.runs())
+    assert calls[-1] == (8, 8) and n_runs == 8
+    rnd = result.entry("random")
+    assert rnd.curves.shape == (4, 60)
+    assert np.all(np.diff(rnd.curves, axis=1) <= 0)
+    for hit, curve in zip(rnd.hits, rnd.curves, strict=True):
+        if hit is not None:  # once a target is found the best so far is a target's loss
+            assert curve[hit - 1] <= max(losses)
+            assert hit == 1 or curve[hit - 2] > max(losses)
+    rc = result.random_check
+    assert rc is not None and rc.pool_size == 263 and rc.exact_median == 55
+    assert rc.measured_median == rnd.hit_stats(60)["median"]
+    assert result.entry("ga").best_at(60) <= result.entry("ga").best_at(10)
+
+    paths = write_comparison(result, tmp_path / "out")
+    data = json.loads(paths["json"].read_text())
+    assert [e["label"] for e in data["entries"]] == ["random", "ga"]
+    assert data["entries"][0]["evals_to_target"] == list(rnd.hits)
+    assert data["random_check"]["exact_median"] == 55
+    md = paths["markdown"].read_text()
+    assert md == markdown(result)
+    assert "| random |" in md and "| ga |" in md and "needs 55 evaluations" in md
+    png = paths["figure"].read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+    # A second comparison on the same store resumes every run: nothing is evaluated again.
+    before = oracle.calls
+    with Store(tmp_path / "cmp.db") as store:
+        again = compare_strategies(entries, [0, 1, 2, 3], schedule, space=space,
+                                   evaluator=oracle, store=store, targets=targets)
+    assert oracle.calls == before
+    assert again.entry("ga").hits == result.entry("ga").hits
+
+
+def test_compare_rejects_bad_input(oracle: TabularOracle, tmp_path: Path) -> None:
+    space = oracle.space()
+    entry = StrategyEntry("r", RandomStrategy(), False)
+    with Store(tmp_path / "x.db") as store:
+        with pytest.raises(ValueError, match="distinct"):
+            compare_strategies([entry, entry], [0], SCHEDULES["pool"], space=space,
+                               evaluator=oracle, store=store, targets={"a"})
+        with pytest.raises(ValueError, match="target"):
+            compare_strategies([entry], [0], SCHEDULES["pool"], space=space,
+                               evaluator=oracle, store=store, targets=set())
+
+
+# -- the command line ------------------------------------------------------------------
+
+
+def _cli(argv: list[str]) -> int:
+    """``petridish.cli.main`` once ``search``/``compare`` are wired in; until then the same
+    handling (CliError / ValueError -> one line, exit 2) on a parser of their own."""
+    import argparse
+
+    from petridish import cli
+    from petridish.search.commands import add_commands
+
+    sub_action = next(
+        a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    if "search" in sub_action.choices:
+        return cli.main(argv)
+    parser = argparse.ArgumentParser(prog="petridish")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--config")
+        sp.add_argument("--set", action="append")
+        sp.add_argument("--quiet", action="store_true")
+
+    add_commands(sub, common)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (cli.CliError, ValueError, FileNotFoundError) as exc:
+        import sys
+
+        print(f"petridish {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def test_cli_search_resumes(oracle: TabularOracle, tmp_path: Path,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "cli.db"
+    base = ["search", "--space", "nasbench_nlp", "--strategy", "ga", "--no-dish",
+            "--warmup", "10", "--proposals", "50", "--per-iteration", "5", "--seed", "4",
+            "--store", str(store), "--data-dir", str(REFERENCE), "--quiet"]
+    assert _cli([*base, "--budget", "20"]) == 0
+    first = capsys.readouterr().out
+    assert "20 evaluations (0 already in the store)" in first
+    assert _cli([*base, "--budget", "30"]) == 0
+    second = capsys.readouterr().out
+    assert "30 evaluations (20 already in the store)" in second
+    run_id = first.split()[1].rstrip(":")
+    assert second.split()[1].rstrip(":") == run_id
+    with Store(store) as s:
+        assert len(s.evaluations()) == 30 and [r.run_id for r in s.runs()] == [run_id]
+
+
+@pytest.mark.parametrize(
+    "content", [b"not a database at all" * 50, b"SQLite format 3\0" + b"x" * 500]
+)
+def test_cli_bad_store_is_one_line_exit_2(oracle: TabularOracle, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str],
+                                          content: bytes) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(content)
+    code = _cli(["search", "--space", "nasbench_nlp", "--no-dish", "--budget", "5",
+                 "--store", str(bad), "--data-dir", str(REFERENCE), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and "bad.db" in err and "Traceback" not in err
+
+
+def test_cli_user_errors(oracle: TabularOracle, tmp_path: Path,
+                         capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["--store", str(tmp_path / "s.db"), "--data-dir", str(REFERENCE), "--quiet"]
+    assert _cli(["search", "--space", "nasbench_nlp", "--no-dish", "--budget", "0",
+                 *common]) == 2
+    assert "budget_evals must be an int >= 1, got 0" in capsys.readouterr().err
+    assert _cli(["compare", "--strategies", "ga+fish", *common]) == 2
+    assert "'ga+fish'" in capsys.readouterr().err
+    assert _cli(["compare", "--seeds", "5-2", *common]) == 2
+    assert "'5-2'" in capsys.readouterr().err
+    assert _cli(["compare", "--schedule", "weekly", *common]) == 2
+    assert "'weekly'" in capsys.readouterr().err
+
+
+def test_cli_compare_writes_files(oracle: TabularOracle, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    code = _cli(["compare", "--strategies", "random,ga", "--seeds", "0-1", "--schedule", "pool",
+                 "--budget", "30", "--out", str(out), "--store", str(tmp_path / "c.db"),
+                 "--data-dir", str(REFERENCE), "--quiet"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "exact random-search median: 55 (pool 263)" in printed
+    data = json.loads((out / "compare_pool.json").read_text())
+    assert data["schedule"]["budget"] == 30
+    assert [e["label"] for e in data["entries"]] == ["random", "ga"]
+    assert (out / "compare_pool.md").is_file() and (out / "compare_pool.png").is_file()
