@@ -142,3 +142,14 @@ def test_restarts_keep_the_best_on_validation() -> None:
     probe = _motifs([0.3, 1.0])
     again = Dish(CFG.replace(restarts=3)).fit(_motifs(SLOPES), LOSSES, seed=2, validation=val)
     np.testing.assert_array_equal(again.predict(probe).scores, three.predict(probe).scores)
+
+
+def test_growing_training_sets_share_one_compiled_step() -> None:
+    # 9..16 training motifs all pad to 16: a search refitting each iteration compiles once.
+    slopes = list(np.linspace(0.2, 1.8, 16))
+    losses = [0.05 + 0.02 * (c - 0.9) ** 2 for c in slopes]
+    Dish(CFG).fit(_motifs(slopes[:9]), losses[:9], seed=0)
+    compiles = STATS.compiles
+    for n in (11, 14, 16):
+        Dish(CFG).fit(_motifs(slopes[:n]), losses[:n], seed=0)
+    assert STATS.compiles == compiles

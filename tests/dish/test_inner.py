@@ -220,3 +220,60 @@ def test_batched_meta_gradient_equals_plain_loop_over_motifs() -> None:
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)
     for k in ("x_train", "x_val"):
         np.testing.assert_allclose(grads[k], ref_grads[k], rtol=1e-4, atol=2e-5)
+
+
+# ------------------------------------------------------------------ outer-loss variants
+
+
+def _scores_only_loss(scores: np.ndarray, targets: np.ndarray, loss: str) -> float:
+    """The outer losses written out in NumPy from given scores (the reference)."""
+    s, t = np.asarray(scores, float), np.asarray(targets, float)
+    ok = np.isfinite(s) & np.isfinite(t)
+    s, t = s[ok], t[ok]
+    z_s = (s - s.mean()) / (s.std() + 1e-8)
+    if loss == "pairwise":
+        total, pairs = 0.0, 0
+        for i in range(len(t)):
+            for j in range(len(t)):
+                if t[i] < t[j]:
+                    total += np.log1p(np.exp(-(z_s[j] - z_s[i])))
+                    pairs += 1
+        return total / pairs
+    if loss == "zmse_rank":
+        t = np.argsort(np.argsort(t)).astype(float)  # no ties here
+    z_t = (t - t.mean()) / (t.std() + 1e-8)
+    return float(np.mean((z_s - z_t) ** 2))
+
+
+@pytest.mark.parametrize("loss", ["zmse", "zmse_rank", "pairwise"])
+def test_outer_losses_match_numpy_and_ignore_nan_targets(loss: str) -> None:
+    settings, params0, x, xv, y = _problem()
+    codes = jnp.asarray(SLOPES)
+    targets = np.array([0.05, 0.03, 0.06, 0.08])
+    scores = np.asarray(score_motifs(settings, params0, codes, x, xv, y))
+    synthetic = {"x_train": x, "x_val": xv}
+    f = jax.jit(meta_loss, static_argnums=(1, 6))
+    got = float(f(synthetic, settings, params0, codes, jnp.asarray(targets), y, loss))
+    np.testing.assert_allclose(got, _scores_only_loss(scores, targets, loss), rtol=1e-4)
+    # A NaN target (batch padding) drops that motif from every statistic.
+    padded = jnp.asarray(np.append(targets, np.nan))
+    codes5 = jnp.asarray([*SLOPES, 0.7])
+    got5 = float(f(synthetic, settings, params0, codes5, padded, y, loss))
+    np.testing.assert_allclose(got5, got, rtol=1e-5)
+
+
+def test_pairwise_loss_prefers_the_right_order() -> None:
+    from petridish.dish.outer import _pairwise_logistic
+
+    ok = jnp.ones(3, bool)
+    t = jnp.asarray([1.0, 2.0, 3.0])
+    right = float(_pairwise_logistic(jnp.asarray([-1.0, 0.0, 1.0]), t, ok))
+    wrong = float(_pairwise_logistic(jnp.asarray([1.0, 0.0, -1.0]), t, ok))
+    assert right < np.log(2) < wrong
+
+
+def test_unknown_outer_loss_is_named() -> None:
+    from petridish import DishConfig
+
+    with pytest.raises(ValueError, match="'hinge'"):
+        DishConfig.for_slopes(outer_loss="hinge")

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 NETWORKS = ("slope_mlp", "cell")
+# Mirrors petridish.dish.outer.OUTER_LOSSES (kept here so configs import no JAX code).
+OUTER_LOSSES = ("zmse", "zmse_rank", "pairwise")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,10 @@ class DishConfig:
     outer_decay_every: int = 30
     outer_l2: float = 1e-5
     outer_steps: int = 60
+    # The outer loss: "zmse" (the paper's z-scored MSE), "zmse_rank" (against z-scored
+    # ranks of the ground truth) or "pairwise" (logistic loss on ordered pairs); see
+    # petridish.dish.outer.meta_loss.
+    outer_loss: str = "zmse"
     motif_batch: int = 40
     # Independent fits from different initial draws; the best on validation is kept.
     # 1 = the paper's single fit.
@@ -92,6 +98,10 @@ class DishConfig:
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"DishConfig.{name} must be finite and >= 0, got {value!r}")
+        if self.outer_loss not in OUTER_LOSSES:
+            raise ValueError(
+                f"unknown DishConfig.outer_loss {self.outer_loss!r}; known: {list(OUTER_LOSSES)}"
+            )
         if self.network not in NETWORKS:
             raise ValueError(
                 f"unknown DishConfig.network {self.network!r}; known: {sorted(NETWORKS)}"

@@ -105,6 +105,7 @@ def outer_settings(config: DishConfig) -> OuterSettings:
         decay_every=config.outer_decay_every,
         l2=config.outer_l2,
         learn_validation=config.learn_validation,
+        loss=config.outer_loss,
     )
 
 
@@ -138,6 +139,23 @@ def _zscored_mse(scores: np.ndarray, targets: np.ndarray) -> float:
     z = (scores - scores.mean()) / scores.std()
     t = (targets - targets.mean()) / targets.std()
     return float(np.mean((z - t) ** 2))
+
+
+def _pad_batch(
+    codes: jax.Array, targets: np.ndarray, motif_batch: int
+) -> tuple[jax.Array, np.ndarray]:
+    """Pad a training batch to a multiple of 8 motifs (at most ``motif_batch``) so that a
+    training set growing by a few motifs (a search refitting its dish every iteration)
+    reuses one compiled outer step. Padding repeats the first code with a NaN target,
+    which ``meta_loss`` leaves out of every statistic: the loss and gradient are unchanged.
+    """
+    n = codes.shape[0]
+    size = max(n, min(motif_batch, -(-n // 8) * 8))
+    if size == n:
+        return codes, targets
+    pad = size - n
+    codes = jnp.concatenate([codes, jnp.repeat(codes[:1], pad, axis=0)])
+    return codes, np.concatenate([targets, np.full(pad, np.nan)])
 
 
 def _bucket(n: int) -> int:
@@ -298,6 +316,7 @@ class Dish:
                 codes, targets = codes_all[idx], targets_all[idx]
             else:
                 codes, targets = codes_all, targets_all
+            codes, targets = _pad_batch(codes, targets, cfg.motif_batch)
             synthetic, opt_state, loss = compiled(
                 "outer_step",
                 outer_step,

@@ -35,6 +35,7 @@ class OuterSettings:
     decay_every: int
     l2: float
     learn_validation: bool
+    loss: str = "zmse"
 
     def learning_rate(self, count: jax.Array) -> jax.Array:
         """Step decay: ``lr * decay**k``, k = 0 before ``decay_first``, +1 every ``decay_every``."""
@@ -60,6 +61,28 @@ def _masked_zscore(x: jax.Array, ok: jax.Array) -> jax.Array:
     return jnp.where(ok, (x - mean) / (jnp.sqrt(var) + 1e-8), 0.0)
 
 
+def _pairwise_logistic(z_s: jax.Array, targets: jax.Array, ok: jax.Array) -> jax.Array:
+    """Mean over ordered pairs (i better than j by ground truth) of
+    ``log(1 + exp(-(z_j - z_i)))`` on z-scored dish scores: a rank loss that only asks the
+    dish to order pairs, so a few extreme ground-truth losses cannot dominate it."""
+    better = (targets[:, None] < targets[None, :]) & ok[:, None] & ok[None, :]  # (i, j)
+    margin = z_s[None, :] - z_s[:, None]  # z_j - z_i, positive when ordered right
+    pair_loss = jax.nn.softplus(-margin)
+    n_pairs = jnp.maximum(jnp.sum(better), 1).astype(z_s.dtype)
+    return jnp.sum(jnp.where(better, pair_loss, 0.0)) / n_pairs
+
+
+def _masked_ranks(x: jax.Array, ok: jax.Array) -> jax.Array:
+    """Rank of each entry among the ``ok`` ones (0-based, ties averaged); 0 elsewhere."""
+    less = (x[None, :] < x[:, None]) & ok[None, :]
+    equal = (x[None, :] == x[:, None]) & ok[None, :]
+    ranks = jnp.sum(less, axis=1) + 0.5 * (jnp.sum(equal, axis=1) - 1)
+    return jnp.where(ok, ranks.astype(x.dtype), 0.0)
+
+
+OUTER_LOSSES = ("zmse", "zmse_rank", "pairwise")
+
+
 def meta_loss(
     synthetic: Synthetic,
     inner: InnerSettings,
@@ -67,16 +90,31 @@ def meta_loss(
     codes: jax.Array,
     targets: jax.Array,
     labels: jax.Array,
+    loss: str = "zmse",
 ) -> jax.Array:
-    """MSE between z-scored dish scores and z-scored ground-truth losses (motifs,).
+    """How badly the dish scores of ``codes`` (motifs,) disagree with ground-truth ``targets``.
 
-    A motif whose dish score is not finite (a cell that diverged in the inner loop) is left
-    out of both z-scores and of the mean, so it passes no gradient and cannot poison the
-    others'. With every score finite this is exactly ``mean((z(scores) - z(targets))**2)``.
+    ``loss="zmse"`` (the paper): MSE between the z-scored dish scores and the z-scored
+    targets. ``"zmse_rank"``: the same against z-scored RANKS of the targets (robust to
+    heavy-tailed ground truth). ``"pairwise"``: a logistic loss on every pair of motifs
+    ordered by the targets (see ``_pairwise_logistic``).
+
+    A motif whose dish score is not finite (a cell that diverged in the inner loop), or
+    whose target is NaN (padding of the motif batch), is left out of the z-scores, ranks,
+    pairs and means, so it passes no gradient and cannot poison the others'. With every
+    entry finite, ``"zmse"`` is exactly ``mean((z(scores) - z(targets))**2)``.
     """
+    if loss not in OUTER_LOSSES:
+        raise ValueError(f"unknown outer loss {loss!r}; known: {list(OUTER_LOSSES)}")
     scores = score_motifs(inner, params0, codes, synthetic["x_train"], synthetic["x_val"], labels)
-    ok = jnp.isfinite(scores)  # (motifs,)
-    z_s, z_t = _masked_zscore(scores, ok), _masked_zscore(targets, ok)
+    ok = jnp.isfinite(scores) & jnp.isfinite(targets)  # (motifs,)
+    targets = jnp.where(ok, targets, 0.0)
+    z_s = _masked_zscore(scores, ok)
+    if loss == "pairwise":
+        return _pairwise_logistic(z_s, targets, ok)
+    if loss == "zmse_rank":
+        targets = _masked_ranks(targets, ok)
+    z_t = _masked_zscore(targets, ok)
     count = jnp.maximum(jnp.sum(ok), 1).astype(scores.dtype)
     return jnp.sum(jnp.where(ok, (z_s - z_t) ** 2, 0.0)) / count
 
@@ -92,7 +130,9 @@ def outer_step(
     labels: jax.Array,
 ) -> tuple[Synthetic, optax.OptState, jax.Array]:
     """One meta-gradient step; returns (new synthetic data, new state, loss before the step)."""
-    loss, grads = jax.value_and_grad(meta_loss)(synthetic, inner, params0, codes, targets, labels)
+    loss, grads = jax.value_and_grad(meta_loss)(
+        synthetic, inner, params0, codes, targets, labels, outer.loss
+    )
     if not outer.learn_validation:
         grads = {**grads, "x_val": jnp.zeros_like(grads["x_val"])}
     updates, opt_state = outer.optimizer().update(grads, opt_state, synthetic)
