@@ -4,12 +4,19 @@ Contract
 --------
 ``run_search(config, space=..., strategy=..., evaluator=..., store=...)`` runs one search:
 
-1. *Warm-up* (iteration 0): ``config.warmup`` random motifs (``space.random_genes`` then
-   ``space.realize``) are evaluated for ground truth.
+1. *Warm-up* (iteration 0): ``config.warmup`` random motifs (``space.random_genes`` with
+   ``exclude`` = the motifs evaluated in this run, then ``space.realize``: uniform sampling
+   without replacement) are evaluated for ground truth.
 2. *Iterations* ``i = 1, 2, ...``: the strategy proposes ``config.proposals`` gene strings
    from the history; ``space.realize`` maps them to motifs not yet evaluated in this run
    (the candidates, one documented mapping shared by all strategies); ``per_iteration``
-   of them are chosen and evaluated:
+   of them are chosen and evaluated. A strategy whose ``propose`` takes an ``exclude``
+   keyword (``RandomStrategy``) is also given the digests of every motif evaluated in
+   this run, failed and diverged ones included (the history holds only ok results), so
+   that it can propose unevaluated motifs only; random search is then exactly uniform
+   sampling without replacement, never shifted by ``realize``'s nearest-free mapping.
+   Before any ok result exists the proposals are ``space.random_genes`` with that
+   ``exclude``, whatever the strategy. Then:
 
    * with the dish (``use_dish``): a ``Dish`` is fitted on all ``ok`` ground truth of the
      run so far and the candidates with the lowest dish scores are chosen;
@@ -24,8 +31,8 @@ Contract
 Ground truth goes through the ``Store``: a motif already evaluated there (by this run or
 any other, same evaluator, protocol and ``eval_seed``) is read back, never re-run.
 Evaluations that are ``failed`` or ``diverged`` count toward the budget and are never
-proposed again, but they are left out of what the dish and the strategy learn from: they
-carry no loss to rank by.
+proposed again (``realize`` and the ``exclude`` above see them), but they are left out of
+what the dish and the strategy learn from (the history): they carry no loss to rank by.
 
 Determinism and resuming
 ------------------------
@@ -47,6 +54,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import json
 import math
 import time
@@ -267,16 +275,20 @@ def evals_to_hit(result: SearchResult, targets: set[str] | frozenset[str]) -> in
     return None
 
 
+# Cells: Table 4's fit (200 outer x 50 inner steps) takes about 15 minutes on 2 CPU cores,
+# and a search refits its dish every iteration; the search default is a cheaper fit (10 outer
+# x 20 inner steps, outer lr 0.1, which lowered the outer loss where Table 4's lr 2.0 raised
+# it). Pass SearchConfig.dish_config (CLI: --set / --config) for any other.
+SEARCH_CELL_DISH = {"outer_steps": 10, "inner_steps": 20, "outer_lr": 0.1}
+
+
 def default_dish_config(space_name: str) -> DishConfig:
-    """The dish a space's motifs need: ``for_slopes`` for slopes, ``for_cells`` for cells."""
+    """The dish a space's motifs need: ``for_slopes()`` for slopes; for cells
+    ``for_cells(**SEARCH_CELL_DISH)`` (see there)."""
     if space_name == "slope":
         return DishConfig.for_slopes()
     if space_name == "nasbench_nlp":
-        for_cells = getattr(DishConfig, "for_cells", None)
-        if for_cells is None:
-            raise ValueError("this petridish has no cell dish (DishConfig.for_cells)")
-        config: DishConfig = for_cells()
-        return config
+        return DishConfig.for_cells(**SEARCH_CELL_DISH)
     raise ValueError(f"no default dish for space {space_name!r}; pass SearchConfig.dish_config")
 
 
@@ -293,6 +305,22 @@ def _strategy_params(strategy: object) -> dict[str, Any]:
 
 def _rng(seed: int, iteration: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, iteration, stream])
+
+
+def _takes_exclude(strategy: Strategy) -> bool:
+    """Whether ``strategy.propose`` accepts ``exclude=`` (digests of evaluated motifs).
+
+    An optional extension of the ``Strategy`` contract: the history holds only ok results,
+    so a strategy that must avoid every evaluated motif (random search) needs the rest.
+    """
+    try:
+        param = inspect.signature(strategy.propose).parameters.get("exclude")
+    except (TypeError, ValueError):  # no introspectable signature: the plain contract
+        return False
+    return param is not None and param.kind in (
+        inspect.Parameter.KEYWORD_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    )
 
 
 def _motifs_from_json(texts: Sequence[str]) -> list[Motif]:
@@ -321,9 +349,10 @@ class _Run:
         self.store = store
         self.dish_config = dish_config
         self.progress = progress
+        self.strategy_takes_exclude = _takes_exclude(strategy)
         self.evaluations: list[Evaluation] = []
         self.iteration_of: list[int] = []
-        self.digests: set[str] = set()
+        self.digests: set[str] = set()  # every motif evaluated, failed ones included
         self.history: list[tuple[np.ndarray, float]] = []  # ok results only
         self.ok_motifs: list[Motif] = []
         self.best = math.inf
@@ -399,7 +428,9 @@ class _Run:
         if self.config.warmup == 0:
             self.log(0, [], None, [], {"selector": "warmup", "k": 0})
             return True
-        genes = self.space.random_genes(_rng(self.config.seed, 0, _WARMUP), self.config.warmup)
+        genes = self.space.random_genes(
+            _rng(self.config.seed, 0, _WARMUP), self.config.warmup, exclude=self.digests
+        )
         candidates = [m for m in self.space.realize(genes, exclude=self.digests) if m is not None]
         chosen = candidates[:n]
         if not chosen:
@@ -415,11 +446,15 @@ class _Run:
         cfg = self.config
         history = list(self.history)
         rng = _rng(cfg.seed, iteration, _PROPOSE)
-        if history:
-            genes = self.strategy.propose(self.space, history, cfg.proposals, rng)
-        else:
+        if not history:
             # Nothing to learn from yet (every result so far failed): propose at random.
-            genes = self.space.random_genes(rng, cfg.proposals)
+            genes = self.space.random_genes(rng, cfg.proposals, exclude=self.digests)
+        elif self.strategy_takes_exclude:
+            # Not in the Strategy protocol's signature: an optional keyword (_takes_exclude).
+            propose: Callable[..., np.ndarray] = self.strategy.propose
+            genes = propose(self.space, history, cfg.proposals, rng, exclude=self.digests)
+        else:
+            genes = self.strategy.propose(self.space, history, cfg.proposals, rng)
         candidates = [m for m in self.space.realize(genes, exclude=self.digests) if m is not None]
         if not candidates:
             return False
