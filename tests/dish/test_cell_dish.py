@@ -160,3 +160,19 @@ def test_a_diverged_cell_is_flagged_scored_worst_and_does_not_poison_the_fit() -
     assert fitted.record is not None and np.all(np.isfinite(fitted.record.outer_losses))
     assert fitted.synthetic is not None
     assert bool(jnp.all(jnp.isfinite(fitted.synthetic["x_train"])))
+
+
+def test_fit_uses_the_float_targets_not_the_integer_code_dtype() -> None:
+    # Cell codes are int32; the ground truth must not be cast to them (4.6 and 4.9 -> 4).
+    fitted = Dish(CFG).fit(CELLS, LOSSES, seed=0)
+    start = Dish(CFG).initialize(0, Cell)
+    assert fitted.record is not None and start.synthetic is not None
+    expected = meta_loss(
+        start.synthetic,
+        inner_settings(CFG),
+        start.theta_init,
+        jnp.asarray(encode(CFG, Cell, CELLS)),
+        jnp.asarray(LOSSES, dtype=jnp.float32),
+        start.labels,
+    )
+    np.testing.assert_allclose(fitted.record.outer_losses[0], float(expected), rtol=1e-4)

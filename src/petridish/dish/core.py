@@ -325,7 +325,7 @@ class Dish:
                 opt_state,
                 self.theta_init,
                 codes,
-                jnp.asarray(targets, dtype=codes_all.dtype),
+                jnp.asarray(targets, dtype=synthetic["x_train"].dtype),
                 self.labels,
             )
             losses_hist.append(float(loss))
