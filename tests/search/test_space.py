@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +72,30 @@ def test_slope_random_genes_uniform_over_grid_and_seeded() -> None:
     assert codes.min() >= 0 and codes.max() <= 200  # never a clipped code
     assert len(np.unique(codes)) > 190
     assert space.random_genes(np.random.default_rng(0), 0).shape == (0, 3)
+
+
+def test_slope_random_genes_exclude_draws_free_slopes_without_replacement() -> None:
+    space = SlopeSpace(n_points=20)
+    taken = [0, 3, 4, 5, 19]
+    exclude = {space.grid[k].digest for k in taken}
+    a = space.random_genes(np.random.default_rng(4), 15, exclude=exclude)
+    np.testing.assert_array_equal(a, space.random_genes(np.random.default_rng(4), 15, exclude))
+    k = space.index(a)
+    assert sorted(k.tolist()) == sorted(set(range(20)) - set(taken))  # each free slope once
+    assert space.realize(a, exclude) == [space.grid[i] for i in k]  # each row is its own slope
+    more = space.index(space.random_genes(np.random.default_rng(4), 40, exclude=exclude))
+    assert sorted(more[15:30].tolist()) == sorted(k.tolist())  # then whole permutations again
+    # Nothing free: drawn over the whole grid (realize then gives None for every row).
+    everything = [m.digest for m in space.grid]
+    rows = space.random_genes(np.random.default_rng(0), 5, exclude=everything)
+    assert rows.shape == (5, 2) and space.realize(rows, everything) == [None] * 5
+    # Uniform over the free slopes: first draws of many generators.
+    first = [int(space.index(space.random_genes(np.random.default_rng(r), 1, exclude))[0])
+             for r in range(3000)]
+    counts = np.bincount(first, minlength=20)
+    assert np.all(counts[taken] == 0)
+    free = np.delete(counts, taken)
+    assert abs(free - 200).max() < 4.5 * math.sqrt(3000 / 15 * 14 / 15)
 
 
 def test_slope_space_errors_name_the_value() -> None:
@@ -151,6 +176,28 @@ def test_cell_pool_random_genes_cover_pool_once(small_pool: tuple[Cell, ...]) ->
     again = space.random_genes(np.random.default_rng(1), n)
     np.testing.assert_array_equal(rows, again)
     assert space.random_genes(np.random.default_rng(1), 2 * n + 3).shape[0] == 2 * n + 3
+    # Nothing excluded: a permutation of the pool's rows (the draw of earlier versions).
+    perm = np.random.default_rng(1).permutation(n)
+    np.testing.assert_array_equal(rows, space.genes[perm])
+
+
+def test_cell_pool_random_genes_exclude_draws_free_cells(small_pool: tuple[Cell, ...]) -> None:
+    space = CellPoolSpace.from_cells(small_pool, max_nodes=8)
+    n = len(small_pool)
+    exclude = {c.digest for c in small_pool[::3]} | {"not-a-pool-digest"}
+    n_free = n - len(small_pool[::3])
+    rows = space.random_genes(np.random.default_rng(2), n_free, exclude=exclude)
+    got = space.realize(rows, exclude)
+    assert set(got) == set(small_pool) - set(small_pool[::3])  # every free cell once
+    # Each row is exactly its cell's string: realize's nearest-free mapping is the identity.
+    rows_of = [space.index_of(m) for m in got if m is not None]
+    assert len(rows_of) == n_free
+    np.testing.assert_array_equal(rows, space.genes[rows_of])
+    again = space.random_genes(np.random.default_rng(2), n_free, exclude=list(exclude))
+    np.testing.assert_array_equal(rows, again)
+    everything = {c.digest for c in small_pool}
+    assert space.realize(space.random_genes(np.random.default_rng(0), 3, everything),
+                         everything) == [None] * 3
 
 
 # ------------------------------------------------------------------ cells (NAS-Bench-NLP)

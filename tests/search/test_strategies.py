@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from petridish.evaluators import Outcome
 from petridish.metrics import kendall_tau_b
+from petridish.motifs import SigmoidSlope
 from petridish.motifs.base import Motif
+from petridish.search.compare import random_search_hit_quantiles
+from petridish.search.loop import SearchConfig, evals_to_hit, run_search
 from petridish.search.space import SlopeSpace
 from petridish.search.strategies import (
     GAStrategy,
@@ -18,6 +24,7 @@ from petridish.search.strategies import (
     Strategy,
     history_arrays,
 )
+from petridish.store import Store
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,10 @@ class ToySpace:
     def encode(self, motif: Motif) -> np.ndarray:
         raise NotImplementedError
 
-    def random_genes(self, rng: np.random.Generator, n: int) -> np.ndarray:
+    def random_genes(
+        self, rng: np.random.Generator, n: int, exclude: Collection[str] = ()
+    ) -> np.ndarray:
+        # No motifs, so nothing to exclude: uniform strings.
         return rng.integers(0, np.array(self.alphabet)[None], size=(n, len(self.alphabet)))
 
     def realize(self, genes: np.ndarray, exclude: Collection[str]) -> list[Motif | None]:
@@ -101,6 +111,153 @@ def test_history_validation() -> None:
     assert losses[3] == pytest.approx(2 * max(finite) - min(finite))
     with pytest.raises(ValueError, match="-2"):
         RandomStrategy().propose(space, good, -2, np.random.default_rng(0))
+
+
+# --------------------------------------------------------------------------------- random
+
+
+def test_random_proposes_only_free_motifs_each_realized_as_itself() -> None:
+    space = SlopeSpace(n_points=30)
+    evaluated = {m.digest for m in space.grid[::3]}  # 10 evaluated, 20 free
+    props = RandomStrategy().propose(space, [], 15, np.random.default_rng(2), exclude=evaluated)
+    again = RandomStrategy().propose(space, [], 15, np.random.default_rng(2), exclude=evaluated)
+    np.testing.assert_array_equal(props, again)
+    k = space.index(props)
+    assert len(set(k.tolist())) == 15 and not set(k.tolist()) & set(range(0, 30, 3))
+    # Free and distinct: the one mapping shared by all strategies is the identity here.
+    got = space.realize(props, exclude=evaluated)
+    assert got == [space.grid[i] for i in k]
+    # Past the free motifs the extra rows repeat them, and realize gives those None.
+    many = RandomStrategy().propose(space, [], 25, np.random.default_rng(2), exclude=evaluated)
+    out = space.realize(many, exclude=evaluated)
+    assert len({m for m in out if m is not None}) == 20 and out[20:] == [None] * 5
+
+
+def test_random_candidates_are_uniform_over_free_motifs() -> None:
+    """One iteration's candidates (proposals, then ``realize``) with half the grid evaluated:
+    every free slope equally likely. Drawing among all slopes and letting ``realize`` move
+    evaluated ones to their nearest free slope gives the block's edge (k = 15) nearly every
+    time instead (the bias this guards against)."""
+    space = SlopeSpace(n_points=30)
+    evaluated = {m.digest for m in space.grid[:15]}
+    counts = np.zeros(30)
+    n_draws, n = 3000, 5
+    for r in range(n_draws):
+        props = RandomStrategy().propose(space, [], n, np.random.default_rng(r), exclude=evaluated)
+        for m in space.realize(props, exclude=evaluated):
+            assert isinstance(m, SigmoidSlope)
+            counts[space.index(space.encode(m)[None])[0]] += 1
+    assert counts[:15].sum() == 0
+    p = n / 15  # each free slope is among the n candidates with probability n / 15
+    expected, sd = n_draws * p, math.sqrt(n_draws * p * (1 - p))
+    assert np.all(np.abs(counts[15:] - expected) < 4.5 * sd), counts[15:]
+
+
+@dataclass
+class SpyRandom:
+    """``RandomStrategy`` that records the history size and ``exclude`` of each call."""
+
+    calls: list[tuple[int, frozenset[str]]]
+    name: str = "random"
+
+    def propose(
+        self,
+        space: SlopeSpace,
+        history: list[tuple[np.ndarray, float]],
+        n: int,
+        rng: np.random.Generator,
+        *,
+        exclude: Collection[str] = (),
+    ) -> np.ndarray:
+        self.calls.append((len(history), frozenset(exclude)))
+        return RandomStrategy().propose(space, history, n, rng, exclude=exclude)
+
+    def rank(self, *args: object) -> None:
+        return None
+
+
+@dataclass
+class Table:
+    """Fake tabular ground truth over ``SlopeSpace(n_points=N)``: grid point ``k`` has loss
+    ``losses[k]``, except the ``failed`` points; ``calls`` counts evaluations."""
+
+    losses: np.ndarray
+    failed: frozenset[int]
+    name: str = "table"
+    protocol: str = "fixed"
+    calls: int = 0
+
+    def evaluate(self, motif: Motif, seed: int) -> Outcome:
+        assert isinstance(motif, SigmoidSlope)
+        self.calls += 1
+        k = int(round(motif.slope / 0.01)) - 1  # SlopeSpace: slope = 0.01 + k * 0.01
+        if k in self.failed:
+            return Outcome("failed", reason="in the failed set")
+        return Outcome("ok", loss=float(self.losses[k]))
+
+
+def test_random_search_in_the_loop_follows_the_exact_law(tmp_path: Path) -> None:
+    """Evaluations to the first of the 3 best motifs, over 300 seeds of the real loop (warm-up,
+    proposals, realize, random selection), follow uniform sampling without replacement of
+    the whole grid, failed motifs included (``random_search_hit_quantiles``).
+
+    An end-to-end check of the law; it has little power against the old nearest-free bias on
+    so small a grid (the old code passed it too): the single-iteration test above and the
+    ``exclude`` test below are the ones that catch that bias.
+    """
+    n_points, targets, n_seeds = 30, (5, 14, 23), 300
+    losses = np.random.default_rng(0).uniform(1.0, 2.0, n_points)
+    losses[list(targets)] = (0.1, 0.2, 0.3)
+    failed = frozenset(k + d for k in targets for d in (-1, 1))
+    table = Table(losses, failed)
+    space = SlopeSpace(n_points=n_points)
+    target_digests = {space.grid[k].digest for k in targets}
+    cfg = SearchConfig(space="slope", strategy="random", use_dish=False,
+                       budget_evals=n_points, warmup=4, proposals=6, per_iteration=2)
+    hits: list[int] = []
+    with Store(tmp_path / "law.db") as store:
+        for seed in range(n_seeds):
+            res = run_search(cfg.replace(seed=seed), space=space, strategy=RandomStrategy(),
+                             evaluator=table, store=store)
+            assert len(set(res.digests)) == n_points  # the whole grid, each point once
+            hit = evals_to_hit(res, target_digests)
+            assert hit is not None
+            hits.append(hit)
+    assert table.calls == n_points  # ground truth shared through the store
+    h = np.array(hits)
+    qs = (0.1, 0.25, 0.5, 0.75, 0.9)
+    exact, mean = random_search_hit_quantiles(n_points, len(targets), qs)
+    for q, n in zip(qs, exact, strict=True):
+        # n is the smallest count with P(hit <= n) >= q: the sample must agree within
+        # 4 standard errors of a proportion on both sides of it.
+        se = math.sqrt(q * (1 - q) / n_seeds)
+        assert np.mean(h <= n) >= q - 4 * se, (q, n)
+        assert np.mean(h <= n - 1) < q + 4 * se, (q, n)
+    t, big_n = len(targets), n_points
+    var = (big_n + 1) * (big_n - t) * t / ((t + 1) ** 2 * (t + 2))
+    assert abs(h.mean() - mean) < 3 * math.sqrt(var / n_seeds), (h.mean(), mean)
+    # Deterministic by seed.
+    with Store(tmp_path / "law2.db") as store:
+        res = run_search(cfg.replace(seed=7), space=space, strategy=RandomStrategy(),
+                         evaluator=Table(losses, failed), store=store)
+    assert evals_to_hit(res, target_digests) == hits[7]
+
+
+def test_loop_gives_random_search_every_evaluated_motif(tmp_path: Path) -> None:
+    """The history holds only ok results; ``exclude`` also has the failed ones."""
+    space = SlopeSpace(n_points=30)
+    table = Table(np.linspace(1.0, 2.0, 30), frozenset(range(0, 30, 2)))  # half fail
+    spy = SpyRandom([])
+    cfg = SearchConfig(space="slope", strategy="random", use_dish=False, budget_evals=20,
+                       seed=1, warmup=4, proposals=6, per_iteration=4)
+    with Store(tmp_path / "spy.db") as store:
+        res = run_search(cfg, space=space, strategy=spy, evaluator=table,  # type: ignore[arg-type]
+                         store=store)
+    assert len(spy.calls) == 4  # iterations 1..4 after the warm-up
+    for i, (n_history, exclude) in enumerate(spy.calls):
+        done = 4 + 4 * i
+        assert exclude == set(res.digests[:done])
+        assert n_history == sum(s == "ok" for s in res.statuses[:done]) < done
 
 
 # ------------------------------------------------------------------------------------- GA

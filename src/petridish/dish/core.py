@@ -238,8 +238,10 @@ class Dish:
             run = self._fit_once(run_seed, kind, codes, targets, val, progress)
             if val is not None:
                 selection = min(run.val_losses)
-            else:
+            elif cfg.restarts > 1:
                 selection = _zscored_mse(self.raw_scores(motifs), targets)
+            else:  # nothing to choose between: skip scoring the training motifs again
+                selection = 0.0
             if best is None or selection < best[0]:
                 best = (selection, restart, self._state(), run)
         assert best is not None

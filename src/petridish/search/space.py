@@ -8,8 +8,14 @@ A space turns motifs into gene strings and gene strings back into motifs:
   array ``(n_genes,)`` with ``0 <= genes[i] < alphabet[i]``. Strategies only ever see and
   produce gene strings, so one strategy works on every space.
 * ``encode(motif)`` is that motif's gene string (``ValueError`` if the space cannot hold it).
-* ``random_genes(rng, n)`` draws ``(n, n_genes)`` strings from the space's own notion of
-  "a random motif" (documented per space); randomness only through ``rng``.
+* ``random_genes(rng, n, exclude=())`` draws ``(n, n_genes)`` gene strings of motifs whose
+  ``digest`` is not in ``exclude``, uniformly without replacement: the rows are distinct
+  motifs while the free ones last, each equally likely to be any free motif (a uniformly
+  random ordered sample), so ``realize`` maps every such row to its own motif. Past the
+  free motifs, further whole random permutations of them follow (``realize`` gives those
+  rows ``None``); with nothing free, the draw is over all motifs. Randomness only through
+  ``rng``. Random search and the loop's warm-up are exactly this draw with ``exclude`` the
+  motifs already evaluated, i.e. uniform sampling without replacement of the space.
 * ``realize(genes, exclude)`` maps each row of ``genes`` ``(n, n_genes)`` to a motif, in row
   order, such that no motif has its ``digest`` in ``exclude`` (the motifs already evaluated)
   and no two rows give the same motif; a row gets ``None`` once nothing is left. The mapping
@@ -23,7 +29,8 @@ decimal digits of ``k``, most significant first, so the leading digit has a smal
 alphabet (``(3, 10, 10)`` for 201 points). A code ``k >= n_points`` (the digit grid is
 larger than the slope grid) means the last slope. ``realize`` decodes ``k`` and, if that
 slope is excluded or already taken in this call, returns the free grid slope nearest in
-``k`` (ties: the smaller slope).
+``k`` (ties: the smaller slope). ``random_genes`` draws grid slopes (not digit codes, which
+would favour the last slope).
 
 ``CellPoolSpace``: a tabular pool of recurrent cells (e.g. the distinct NAS-Bench-NLP cells).
 Genes, per node position ``i < max_nodes`` of the cell's canonical node order (see
@@ -33,9 +40,10 @@ table (``0: x, 1..3: h_prev_0..2, 4 + j: node j``) and node ``i`` reads rows ``<
 input genes of node ``i`` have alphabet ``5 + i``. The string is the cell's canonical form,
 so distinct pool cells have distinct strings. ``realize`` returns, for each row, the pool
 cell with the smallest Hamming distance to it among those not excluded and not taken by an
-earlier row, ties broken by pool order. ``random_genes`` draws pool cells uniformly (without
-replacement within one call while the pool lasts), so random search on a pool is uniform
-sampling of the table rather than a bias towards cells near random strings.
+earlier row, ties broken by pool order. ``random_genes`` draws free pool cells, so random
+search on a pool is uniform sampling of the table without replacement, never biased towards
+the neighbours of cells already evaluated (the nearest-free mapping is for proposals that
+are not free pool cells: GA children, NAO decodings).
 """
 
 from __future__ import annotations
@@ -72,8 +80,10 @@ class SearchSpace(Protocol):
         """int64 ``(n_genes,)`` gene string of ``motif``."""
         ...
 
-    def random_genes(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """int64 ``(n, n_genes)`` random gene strings."""
+    def random_genes(
+        self, rng: np.random.Generator, n: int, exclude: Collection[str] = ()
+    ) -> np.ndarray:
+        """int64 ``(n, n_genes)``: motifs not in ``exclude``, uniformly without replacement."""
         ...
 
     def realize(self, genes: np.ndarray, exclude: Collection[str]) -> list[Motif | None]:
@@ -107,6 +117,16 @@ def _check_n(n: int) -> int:
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
         raise ValueError(f"n must be a non-negative int, got {n!r}")
     return int(n)
+
+
+def _draw_free(rng: np.random.Generator, free: np.ndarray, n: int) -> np.ndarray:
+    """``n`` entries of ``free`` (int64 ``(F,)``, ``F >= 1``, motif indices): uniformly
+    without replacement while they last, then further whole permutations of ``free``."""
+    if n == 0:
+        return np.zeros(0, np.int64)
+    # Whole permutations back to back: each free motif once before any motif twice.
+    rounds = -(-n // len(free))
+    return np.concatenate([free[rng.permutation(len(free))] for _ in range(rounds)])[:n]
 
 
 # ------------------------------------------------------------------------------ slopes
@@ -179,10 +199,16 @@ class SlopeSpace:
             )
         return self._digits(np.array([k], np.int64))[0]
 
-    def random_genes(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Uniform over the grid slopes (not over digit codes, which would favour the end)."""
-        k = rng.integers(self.n_points, size=_check_n(n))
-        return self._digits(k.astype(np.int64))
+    def random_genes(
+        self, rng: np.random.Generator, n: int, exclude: Collection[str] = ()
+    ) -> np.ndarray:
+        """Digits of grid slopes not in ``exclude``, uniformly without replacement."""
+        n = _check_n(n)
+        blocked = set(exclude)
+        free = np.array([k for k, d in enumerate(self._digests) if d not in blocked], np.int64)
+        if free.size == 0:
+            free = np.arange(self.n_points, dtype=np.int64)
+        return self._digits(_draw_free(rng, free, n))
 
     def realize(self, genes: np.ndarray, exclude: Collection[str]) -> list[Motif | None]:
         wanted = self.index(genes)  # (n,)
@@ -299,15 +325,20 @@ class CellPoolSpace:
             raise ValueError(f"motif {digest} is not in the pool of {len(self.pool)} cells")
         return self._index[digest]
 
-    def random_genes(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Gene strings of uniformly drawn pool cells (distinct while ``n <= len(pool)``)."""
+    def random_genes(
+        self, rng: np.random.Generator, n: int, exclude: Collection[str] = ()
+    ) -> np.ndarray:
+        """Gene strings of pool cells not in ``exclude``, uniformly without replacement."""
         n = _check_n(n)
-        size = len(self.pool)
-        if n == 0:
-            return np.zeros((0, len(self.alphabet)), np.int64)
-        # Whole permutations back to back: each cell once before any cell twice.
-        rows = np.concatenate([rng.permutation(size) for _ in range(-(-n // size))])[:n]
-        return self._genes[rows].copy()
+        free = np.ones(len(self.pool), bool)  # (N,)
+        for digest in exclude:
+            row = self._index.get(digest)
+            if row is not None:
+                free[row] = False
+        if not free.any():
+            free[:] = True
+        # With nothing excluded this is rng.permutation(N)[:n], the draw of earlier versions.
+        return self._genes[_draw_free(rng, np.flatnonzero(free), n)]
 
     def realize(self, genes: np.ndarray, exclude: Collection[str]) -> list[Motif | None]:
         arr = check_genes(self.alphabet, genes)
