@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import inspect
 import json
 import math
 import time
@@ -307,22 +306,6 @@ def _rng(seed: int, iteration: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, iteration, stream])
 
 
-def _takes_exclude(strategy: Strategy) -> bool:
-    """Whether ``strategy.propose`` accepts ``exclude=`` (digests of evaluated motifs).
-
-    An optional extension of the ``Strategy`` contract: the history holds only ok results,
-    so a strategy that must avoid every evaluated motif (random search) needs the rest.
-    """
-    try:
-        param = inspect.signature(strategy.propose).parameters.get("exclude")
-    except (TypeError, ValueError):  # no introspectable signature: the plain contract
-        return False
-    return param is not None and param.kind in (
-        inspect.Parameter.KEYWORD_ONLY,
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-    )
-
-
 def _motifs_from_json(texts: Sequence[str]) -> list[Motif]:
     return [motif_from_json(json.loads(t)) for t in texts]
 
@@ -349,7 +332,6 @@ class _Run:
         self.store = store
         self.dish_config = dish_config
         self.progress = progress
-        self.strategy_takes_exclude = _takes_exclude(strategy)
         self.evaluations: list[Evaluation] = []
         self.iteration_of: list[int] = []
         self.digests: set[str] = set()  # every motif evaluated, failed ones included
@@ -449,12 +431,10 @@ class _Run:
         if not history:
             # Nothing to learn from yet (every result so far failed): propose at random.
             genes = self.space.random_genes(rng, cfg.proposals, exclude=self.digests)
-        elif self.strategy_takes_exclude:
-            # Not in the Strategy protocol's signature: an optional keyword (_takes_exclude).
-            propose: Callable[..., np.ndarray] = self.strategy.propose
-            genes = propose(self.space, history, cfg.proposals, rng, exclude=self.digests)
         else:
-            genes = self.strategy.propose(self.space, history, cfg.proposals, rng)
+            genes = self.strategy.propose(
+                self.space, history, cfg.proposals, rng, exclude=self.digests
+            )
         candidates = [m for m in self.space.realize(genes, exclude=self.digests) if m is not None]
         if not candidates:
             return False

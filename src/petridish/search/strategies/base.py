@@ -2,9 +2,12 @@
 
 A ``Strategy`` proposes gene strings of a ``SearchSpace`` and may score them with its own
 predictor. Strategies are stateless between calls: everything is rebuilt from ``history``
-(the ``(genes, ground-truth loss)`` pairs of every motif evaluated so far, lower loss is
-better) and from the ``rng`` passed in, so a resumed search that replays its history and
-its generator gets the same proposals, and the same seed gives the same output.
+(the ``(genes, ground-truth loss)`` pairs of the motifs evaluated so far whose evaluation
+succeeded, lower loss is better), from ``exclude`` (the digests of EVERY motif evaluated,
+failed ones included; a strategy may use it to avoid them, e.g. random search, or ignore
+it and leave duplicates to ``SearchSpace.realize``) and from the ``rng`` passed in, so a
+resumed search that replays its history and its generator gets the same proposals, and
+the same seed gives the same output.
 
 Losses that are not finite (a diverged or failed evaluation) count as strictly worse than
 every finite loss: ``history_arrays`` replaces them by ``max + (max - min)`` of the finite
@@ -14,7 +17,7 @@ keeps a predictor's targets finite.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -42,6 +45,8 @@ class Strategy(Protocol):
         history: History,
         n: int,
         rng: np.random.Generator,
+        *,
+        exclude: Collection[str] = (),
     ) -> np.ndarray:
         """int64 ``(n, n_genes)`` candidate gene strings, each within ``space.alphabet``."""
         ...

@@ -16,6 +16,7 @@ are ``space.random_genes``. The GA has no predictor: ``rank`` returns ``None``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,7 +53,13 @@ class GAStrategy:
         return genes[order]
 
     def propose(
-        self, space: SearchSpace, history: History, n: int, rng: np.random.Generator
+        self,
+        space: SearchSpace,
+        history: History,
+        n: int,
+        rng: np.random.Generator,
+        *,
+        exclude: Collection[str] = (),  # unused: realize maps proposals to free motifs
     ) -> np.ndarray:
         n = check_n(n)
         parents = self.parents(space, history)  # (E, G)

@@ -29,6 +29,7 @@ loss units (lower is better); ``None`` while the history has fewer than 2 entrie
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -137,7 +138,13 @@ class NAOStrategy:
         return params, mean, std
 
     def propose(
-        self, space: SearchSpace, history: History, n: int, rng: np.random.Generator
+        self,
+        space: SearchSpace,
+        history: History,
+        n: int,
+        rng: np.random.Generator,
+        *,
+        exclude: Collection[str] = (),  # unused: realize maps proposals to free motifs
     ) -> np.ndarray:
         n = check_n(n)
         genes, losses = history_arrays(space, history)
