@@ -1,0 +1,90 @@
+"""Benchmark: the cell dish with the Table 4 defaults (``DishConfig.for_cells()``).
+
+Measures, on real NAS-Bench-NLP cells (the shared reference zip):
+
+  * seconds per outer step of a fit on 40 training cells (compile excluded: median of
+    ``--steps`` steps after the first), the compile seconds, and the projected full fit
+    (compile + 200 x step), next to the issue's target of 2 minutes;
+  * inference for 100 cells (``Dish.predict``): first call (compiles) and a second call;
+  * the side-by-side ratio of the batched executor against one cell at a time is measured
+    by ``benchmarks/bench_cell_executor.py`` (same outer step, without the optimiser).
+
+Usage: python benchmarks/bench_cell_dish.py [--steps 3] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from petridish import Dish, DishConfig
+from petridish.dish.outer import STATS
+from petridish.motifs import Cell
+from petridish.truth.nasbench_nlp import load_nasbench_nlp
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--steps", type=int, default=3, help="timed outer steps after the first")
+    ap.add_argument("--json", help="also write the results here")
+    args = ap.parse_args()
+    recipes, losses = load_nasbench_nlp(REFERENCE).targets(merge_duplicates=True)
+    cells = [Cell.from_recipe(r) for r in recipes]
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(cells))
+    train, query = order[:40], order[40:140]
+    full = DishConfig.for_cells()
+    out: dict[str, object] = {
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "jax": jax.__version__,
+        "backend": jax.default_backend(),
+        "load_average_at_start": os.getloadavg()[0],
+    }
+
+    # Per-step wall time: fits of 1 and 1 + steps outer steps share the compiled step.
+    step_times: list[float] = []
+    compile_before = STATS.compile_seconds
+    t0 = time.perf_counter()
+    Dish(full.replace(outer_steps=1)).fit([cells[i] for i in train], losses[train], seed=0)
+    first = time.perf_counter() - t0
+    compile_s = STATS.compile_seconds - compile_before
+    for _ in range(args.steps):
+        t0 = time.perf_counter()
+        Dish(full.replace(outer_steps=1)).fit([cells[i] for i in train], losses[train], seed=0)
+        step_times.append(time.perf_counter() - t0)
+    step = statistics.median(step_times)
+    out.update(
+        fit_first_step_s=round(first, 2),
+        compile_s=round(compile_s, 2),
+        outer_step_s=round(step, 3),
+        projected_fit_s=round(compile_s + full.outer_steps * step, 1),
+        target_fit_s=120,
+    )
+
+    dish = Dish(full.replace(outer_steps=1)).fit([cells[i] for i in train], losses[train], seed=0)
+    probe = [cells[i] for i in query]
+    t0 = time.perf_counter()
+    dish.predict(probe)
+    out["predict_100_first_s"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    dish.predict(probe)
+    out["predict_100_s"] = round(time.perf_counter() - t0, 2)
+    out["target_predict_100_s"] = 5
+    print(json.dumps(out))
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
