@@ -63,7 +63,7 @@ def _parse_overrides(items: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def _dish_config(args: argparse.Namespace, default: DishConfig) -> DishConfig:
+def dish_config_from_args(args: argparse.Namespace, default: DishConfig) -> DishConfig:
     overrides = _parse_overrides(args.set or [])
     if args.config:
         try:
@@ -108,7 +108,8 @@ def _cmd_slope(args: argparse.Namespace) -> int:
     from petridish.report import write_slope_report
 
     table = _load_table(args.table)
-    exp = SlopeExperiment(dish=_dish_config(args, default_dish_config()), seeds=_seeds(args.seeds))
+    dish = dish_config_from_args(args, default_dish_config())
+    exp = SlopeExperiment(dish=dish, seeds=_seeds(args.seeds))
     with _bar(len(exp.seeds), "slope experiment (seeds)", args.quiet) as progress:
         report = run_slope_experiment(table, exp, progress=progress)
     paths = write_slope_report(report, args.out)
@@ -145,7 +146,7 @@ def _cmd_select(args: argparse.Namespace) -> int:
         sel = select_hyperparameters(
             [SigmoidSlope(float(c)) for c in slopes[seen]],
             losses[seen],
-            base=_dish_config(args, DishConfig.for_slopes()),
+            base=dish_config_from_args(args, DishConfig.for_slopes()),
             grid=grid,
             seeds=_seeds(args.seeds),
             split_seed=args.split_seed,

@@ -33,6 +33,7 @@ import numpy as np
 import optax
 
 from petridish._logging import logger
+from petridish.baselines.encodings import check_training_data
 from petridish.metrics import zscore
 from petridish.motifs import Motif, motif_family
 
@@ -188,20 +189,7 @@ class NNSurrogate:
         self, motifs: Sequence[Motif], losses: Sequence[float] | np.ndarray, *, seed: int = 0
     ) -> NNSurrogate:
         """Train from scratch on ``motifs`` and their measured ``losses`` (lower = better)."""
-        y_raw = np.asarray(losses, dtype=np.float64)
-        if y_raw.ndim != 1:
-            raise ValueError(f"losses must be 1-D, got shape {y_raw.shape}")
-        if len(motifs) != y_raw.shape[0]:
-            raise ValueError(
-                f"motifs and losses differ in length: {len(motifs)} vs {y_raw.shape[0]}"
-            )
-        if len(motifs) < 2:
-            raise ValueError(f"need at least 2 training motifs, got {len(motifs)}")
-        bad = np.flatnonzero(~np.isfinite(y_raw))
-        if bad.size:
-            raise ValueError(f"losses must be finite; index {int(bad[0])} is {y_raw[bad[0]]}")
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-            raise ValueError(f"seed must be an int, got {seed!r}")
+        y_raw = check_training_data(motifs, losses, seed)
         try:
             y = zscore(y_raw).astype(np.float32)  # (n,)
         except ValueError as err:

@@ -87,9 +87,9 @@ def _dish(args: argparse.Namespace, space_name: str) -> DishConfig:
         raise _error(str(exc)) from None
     if getattr(args, "config", None) is None and not getattr(args, "set", None):
         return default
-    from petridish.cli import _dish_config  # the CLI's --config / --set handling
+    from petridish.cli import dish_config_from_args  # --config / --set handling
 
-    config = _dish_config(args, default)
+    config = dish_config_from_args(args, default)
     assert isinstance(config, DishConfig)
     return config
 
