@@ -54,7 +54,7 @@ class _Run:
     best_step: int | None
 
 
-def _restart_seed(seed: int, restart: int) -> int:
+def restart_seed(seed: int, restart: int) -> int:
     """A seed for restart ``restart`` > 0, independent of ``seed + k`` of other fits."""
     return int(np.random.SeedSequence([seed, restart]).generate_state(1)[0] & 0x7FFFFFFF)
 
@@ -234,7 +234,7 @@ class Dish:
         codes = jnp.asarray(encode(cfg, kind, motifs))  # (motifs, ...)
         best: tuple[float, int, dict[str, Any], _Run] | None = None
         for restart in range(cfg.restarts):
-            run_seed = seed if restart == 0 else _restart_seed(seed, restart)
+            run_seed = seed if restart == 0 else restart_seed(seed, restart)
             run = self._fit_once(run_seed, kind, codes, targets, val, progress)
             if val is not None:
                 selection = min(run.val_losses)
