@@ -67,9 +67,9 @@ def test_validation_keeps_best_step() -> None:
     rec = dish.record
     assert rec is not None and len(rec.val_losses) == CFG.outer_steps + 1
     assert rec.best_step == int(np.argmin(rec.val_losses[::-1]) * -1 + len(rec.val_losses) - 1)
-    from petridish.dish.core import _zscored_mse
+    from petridish.dish.core import selection_mse
 
-    kept = _zscored_mse(dish.raw_scores(val[0]), np.asarray(val[1]))
+    kept = selection_mse(dish.raw_scores(val[0]), np.asarray(val[1]))
     assert kept == pytest.approx(min(rec.val_losses), rel=1e-5)
 
 
@@ -153,3 +153,16 @@ def test_growing_training_sets_share_one_compiled_step() -> None:
     for n in (11, 14, 16):
         Dish(CFG).fit(_motifs(slopes[:n]), losses[:n], seed=0)
     assert STATS.compiles == compiles
+
+
+def test_selection_mse_is_zscored_mse_and_total() -> None:
+    from petridish import metrics
+    from petridish.dish.core import selection_mse
+
+    scores, targets = np.array([0.3, 0.1, 0.7, 0.2]), np.array([1.0, 0.5, 2.0, 0.4])
+    assert selection_mse(scores, targets) == metrics.zscored_mse(scores, targets)
+    # A diverged motif counts as worst: the same as a finite score far above the rest.
+    with_nan = selection_mse(np.array([0.3, 0.1, np.nan, 0.2]), targets)
+    assert with_nan == selection_mse(np.array([0.3, 0.1, 1.3, 0.2]), targets)
+    assert selection_mse(np.array([np.nan] * 4), targets) == float("inf")
+    assert selection_mse(np.full(4, 0.5), targets) == float("inf")

@@ -88,20 +88,33 @@ def test_store_runs_each_slope_once(tmp_path: Path, data: Data, calls: list[list
 
 def test_diverged_results_are_reported_as_such() -> None:
     result = SlopeResult(
-        slope=1.0, seed=0, val_accuracy=0.098, val_loss=math.nan,
-        learning_curve=(0.5, 0.098), train_loss_curve=(2.0, math.nan),
+        slope=1.0,
+        seed=0,
+        val_accuracy=0.098,
+        val_loss=math.nan,
+        learning_curve=(0.5, 0.098),
+        train_loss_curve=(2.0, math.nan),
     )
     outcome = outcome_from_result(result)
     assert outcome.status == "diverged" and outcome.loss is None
     assert outcome.metrics["accuracy"] == pytest.approx(0.098)
     assert "nan" in outcome.reason
     ok = outcome_from_result(
-        SlopeResult(slope=1.0, seed=0, val_accuracy=0.75, val_loss=0.7,
-                    learning_curve=(0.5, 0.75), train_loss_curve=(1.0, 0.8))
+        SlopeResult(
+            slope=1.0,
+            seed=0,
+            val_accuracy=0.75,
+            val_loss=0.7,
+            learning_curve=(0.5, 0.75),
+            train_loss_curve=(1.0, 0.8),
+        )
     )
-    assert ok == Outcome("ok", loss=0.25,
-                         metrics={"accuracy": 0.75, "val_nll": 0.7, "train_loss": 0.8},
-                         curve=(0.5, 0.25))
+    assert ok == Outcome(
+        "ok",
+        loss=0.25,
+        metrics={"accuracy": 0.75, "val_nll": 0.7, "train_loss": 0.8},
+        curve=(0.5, 0.25),
+    )
 
 
 def test_bad_input_is_named(data: Data) -> None:
@@ -131,12 +144,23 @@ def test_slope_table_from_evaluations_averages_seeds(tmp_path: Path) -> None:
     with Store(tmp_path / "store.db") as store:
         for slope, seed, acc in [(0.5, 0, 0.8), (0.5, 1, 0.6), (0.25, 0, 0.9)]:
             store.record(
-                SigmoidSlope(slope), "mnist_mlp", "unit", seed,
+                SigmoidSlope(slope),
+                "mnist_mlp",
+                "unit",
+                seed,
                 Outcome("ok", loss=1 - acc, metrics={"accuracy": acc}),
-                wall_seconds=0, started_at=0,
+                wall_seconds=0,
+                started_at=0,
             )
-        store.record(SigmoidSlope(1.0), "mnist_mlp", "unit", 0, Outcome("diverged"),
-                     wall_seconds=0, started_at=0)
+        store.record(
+            SigmoidSlope(1.0),
+            "mnist_mlp",
+            "unit",
+            0,
+            Outcome("diverged"),
+            wall_seconds=0,
+            started_at=0,
+        )
         slopes, accuracies = slope_table_from_evaluations(store.evaluations())
     np.testing.assert_allclose(slopes, [0.25, 0.5])
     np.testing.assert_allclose(accuracies, [0.9, 0.7])
@@ -152,12 +176,17 @@ def test_measure_slopes_on_real_mnist(tmp_path: Path, calls: list[list[float]]) 
     progress: list[tuple[int, int]] = []
     with Store(tmp_path / "store.db") as store:
         evaluations = measure_slopes_into_store(
-            store, slopes, [0], "tiny", SHARED_MNIST,
+            store,
+            slopes,
+            [0],
+            "tiny",
+            SHARED_MNIST,
             progress=lambda d, t: progress.append((d, t)),
         )
         assert calls == [slopes]  # one batched call
         assert [(e.motif, e.seed, e.protocol) for e in evaluations] == [
-            (SigmoidSlope(0.25), 0, "tiny"), (SigmoidSlope(1.0), 0, "tiny")
+            (SigmoidSlope(0.25), 0, "tiny"),
+            (SigmoidSlope(1.0), 0, "tiny"),
         ]
         assert progress[0] == (0, 2) and progress[-1] == (2, 2)
         direct = train_slopes(slopes, "tiny", data_dir=str(SHARED_MNIST), seeds=[0])
@@ -171,5 +200,8 @@ def test_measure_slopes_on_real_mnist(tmp_path: Path, calls: list[list[float]]) 
         assert calls == [slopes, slopes]
         assert [again[0], again[2]] == evaluations
         assert [(e.motif.slope, e.seed) for e in again] == [  # type: ignore[attr-defined]
-            (0.25, 0), (0.25, 1), (1.0, 0), (1.0, 1)
+            (0.25, 0),
+            (0.25, 1),
+            (1.0, 0),
+            (1.0, 1),
         ]

@@ -25,8 +25,9 @@ from petridish.search.space import SlopeSpace
 from petridish.search.strategies import GAStrategy
 from petridish.store import Store
 
-CONFIG = dict(space="slope", strategy="ga", use_dish=False, seed=11, warmup=10, proposals=30,
-              per_iteration=5)
+CONFIG = dict(
+    space="slope", strategy="ga", use_dish=False, seed=11, warmup=10, proposals=30, per_iteration=5
+)
 
 
 class SlowBowl:
@@ -53,12 +54,20 @@ def main(argv: list[str]) -> int:
     config = SearchConfig(budget_evals=int(budget), **CONFIG)  # type: ignore[arg-type]
     with Store(store_path) as store:
         result = run_search(
-            config, space=SlopeSpace(), strategy=GAStrategy(elite=5),
-            evaluator=SlowBowl(Path(markers), float(sleep)), store=store,
+            config,
+            space=SlopeSpace(),
+            strategy=GAStrategy(elite=5),
+            evaluator=SlowBowl(Path(markers), float(sleep)),
+            store=store,
         )
     Path(out).write_text(
-        json.dumps({"digests": list(result.digests), "losses": result.losses.tolist(),
-                    "reused": result.reused})
+        json.dumps(
+            {
+                "digests": list(result.digests),
+                "losses": result.losses.tolist(),
+                "reused": result.reused,
+            }
+        )
     )
     return 0
 

@@ -54,7 +54,11 @@ def test_censored_stats_never_invent_numbers() -> None:
     assert st["median"] == 9.0
     assert _censored_stats([None, None, 5], budget=20)["median"] is None
     assert _censored_stats([4, 6], budget=20) == {
-        "median": 5.0, "q25": 4.5, "q75": 5.5, "min": 4.0, "max": 6.0
+        "median": 5.0,
+        "q25": 4.5,
+        "q75": 5.5,
+        "min": 4.0,
+        "max": 6.0,
     }
 
 
@@ -77,8 +81,15 @@ def test_compare_on_the_pool_writes_files(oracle: TabularOracle, tmp_path: Path)
     calls: list[tuple[int, int]] = []
     with Store(tmp_path / "cmp.db") as store:
         result = compare_strategies(
-            entries, [0, 1, 2, 3], schedule, space=space, evaluator=oracle, store=store,
-            targets=targets, target_losses=losses, progress=lambda d, t: calls.append((d, t)),
+            entries,
+            [0, 1, 2, 3],
+            schedule,
+            space=space,
+            evaluator=oracle,
+            store=store,
+            targets=targets,
+            target_losses=losses,
+            progress=lambda d, t: calls.append((d, t)),
         )
         n_runs = len(store.runs())
     assert calls[-1] == (8, 8) and n_runs == 8
@@ -108,8 +119,15 @@ def test_compare_on_the_pool_writes_files(oracle: TabularOracle, tmp_path: Path)
     # A second comparison on the same store resumes every run: nothing is evaluated again.
     before = oracle.calls
     with Store(tmp_path / "cmp.db") as store:
-        again = compare_strategies(entries, [0, 1, 2, 3], schedule, space=space,
-                                   evaluator=oracle, store=store, targets=targets)
+        again = compare_strategies(
+            entries,
+            [0, 1, 2, 3],
+            schedule,
+            space=space,
+            evaluator=oracle,
+            store=store,
+            targets=targets,
+        )
     assert oracle.calls == before
     assert again.entry("ga").hits == result.entry("ga").hits
 
@@ -119,11 +137,25 @@ def test_compare_rejects_bad_input(oracle: TabularOracle, tmp_path: Path) -> Non
     entry = StrategyEntry("r", RandomStrategy(), False)
     with Store(tmp_path / "x.db") as store:
         with pytest.raises(ValueError, match="distinct"):
-            compare_strategies([entry, entry], [0], SCHEDULES["pool"], space=space,
-                               evaluator=oracle, store=store, targets={"a"})
+            compare_strategies(
+                [entry, entry],
+                [0],
+                SCHEDULES["pool"],
+                space=space,
+                evaluator=oracle,
+                store=store,
+                targets={"a"},
+            )
         with pytest.raises(ValueError, match="target"):
-            compare_strategies([entry], [0], SCHEDULES["pool"], space=space,
-                               evaluator=oracle, store=store, targets=set())
+            compare_strategies(
+                [entry],
+                [0],
+                SCHEDULES["pool"],
+                space=space,
+                evaluator=oracle,
+                store=store,
+                targets=set(),
+            )
 
 
 # -- the command line ------------------------------------------------------------------
@@ -161,12 +193,31 @@ def _cli(argv: list[str]) -> int:
         return 2
 
 
-def test_cli_search_resumes(oracle: TabularOracle, tmp_path: Path,
-                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_search_resumes(
+    oracle: TabularOracle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     store = tmp_path / "cli.db"
-    base = ["search", "--space", "nasbench_nlp", "--strategy", "ga", "--no-dish",
-            "--warmup", "10", "--proposals", "50", "--per-iteration", "5", "--seed", "4",
-            "--store", str(store), "--data-dir", str(REFERENCE), "--quiet"]
+    base = [
+        "search",
+        "--space",
+        "nasbench_nlp",
+        "--strategy",
+        "ga",
+        "--no-dish",
+        "--warmup",
+        "10",
+        "--proposals",
+        "50",
+        "--per-iteration",
+        "5",
+        "--seed",
+        "4",
+        "--store",
+        str(store),
+        "--data-dir",
+        str(REFERENCE),
+        "--quiet",
+    ]
     assert _cli([*base, "--budget", "20"]) == 0
     first = capsys.readouterr().out
     assert "20 evaluations (0 already in the store)" in first
@@ -182,23 +233,36 @@ def test_cli_search_resumes(oracle: TabularOracle, tmp_path: Path,
 @pytest.mark.parametrize(
     "content", [b"not a database at all" * 50, b"SQLite format 3\0" + b"x" * 500]
 )
-def test_cli_bad_store_is_one_line_exit_2(oracle: TabularOracle, tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str],
-                                          content: bytes) -> None:
+def test_cli_bad_store_is_one_line_exit_2(
+    oracle: TabularOracle, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
+) -> None:
     bad = tmp_path / "bad.db"
     bad.write_bytes(content)
-    code = _cli(["search", "--space", "nasbench_nlp", "--no-dish", "--budget", "5",
-                 "--store", str(bad), "--data-dir", str(REFERENCE), "--quiet"])
+    code = _cli(
+        [
+            "search",
+            "--space",
+            "nasbench_nlp",
+            "--no-dish",
+            "--budget",
+            "5",
+            "--store",
+            str(bad),
+            "--data-dir",
+            str(REFERENCE),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert len(err.splitlines()) == 1 and "bad.db" in err and "Traceback" not in err
 
 
-def test_cli_user_errors(oracle: TabularOracle, tmp_path: Path,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_user_errors(
+    oracle: TabularOracle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     common = ["--store", str(tmp_path / "s.db"), "--data-dir", str(REFERENCE), "--quiet"]
-    assert _cli(["search", "--space", "nasbench_nlp", "--no-dish", "--budget", "0",
-                 *common]) == 2
+    assert _cli(["search", "--space", "nasbench_nlp", "--no-dish", "--budget", "0", *common]) == 2
     assert "budget_evals must be an int >= 1, got 0" in capsys.readouterr().err
     assert _cli(["compare", "--strategies", "ga+fish", *common]) == 2
     assert "'ga+fish'" in capsys.readouterr().err
@@ -208,12 +272,30 @@ def test_cli_user_errors(oracle: TabularOracle, tmp_path: Path,
     assert "'weekly'" in capsys.readouterr().err
 
 
-def test_cli_compare_writes_files(oracle: TabularOracle, tmp_path: Path,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_compare_writes_files(
+    oracle: TabularOracle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
-    code = _cli(["compare", "--strategies", "random,ga", "--seeds", "0-1", "--schedule", "pool",
-                 "--budget", "30", "--out", str(out), "--store", str(tmp_path / "c.db"),
-                 "--data-dir", str(REFERENCE), "--quiet"])
+    code = _cli(
+        [
+            "compare",
+            "--strategies",
+            "random,ga",
+            "--seeds",
+            "0-1",
+            "--schedule",
+            "pool",
+            "--budget",
+            "30",
+            "--out",
+            str(out),
+            "--store",
+            str(tmp_path / "c.db"),
+            "--data-dir",
+            str(REFERENCE),
+            "--quiet",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "exact random-search median: 55 (pool 263)" in printed

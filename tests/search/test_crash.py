@@ -30,8 +30,7 @@ KILL_AT = 13  # the 13th evaluation: the 3rd of iteration 1 (warm-up 10, 5 per i
 
 def _start(store: Path, markers: Path, out: Path, sleep: float) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, str(WORKER), str(store), str(markers), str(out), str(sleep),
-         str(BUDGET)],
+        [sys.executable, str(WORKER), str(store), str(markers), str(out), str(sleep), str(BUDGET)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -115,8 +114,10 @@ def test_bad_store_file_is_a_clear_store_error(tmp_path: Path, kind: str) -> Non
             store.start_run("r", {})
         data = path.read_bytes()
         path.write_bytes(data[: len(data) // 3] + b"\0" * 1000)
-    config = SearchConfig(space="slope", strategy="random", use_dish=False, budget_evals=5,
-                          warmup=5)
+    config = SearchConfig(
+        space="slope", strategy="random", use_dish=False, budget_evals=5, warmup=5
+    )
     with pytest.raises(StoreError, match=path.name), Store(path) as store:
-        run_search(config, space=SlopeSpace(), strategy=RandomStrategy(),
-                   evaluator=_Const(), store=store)  # type: ignore[arg-type]
+        run_search(
+            config, space=SlopeSpace(), strategy=RandomStrategy(), evaluator=_Const(), store=store
+        )  # type: ignore[arg-type]

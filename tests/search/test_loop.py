@@ -46,8 +46,14 @@ class Bowl:
 
 def _config(**kw: object) -> SearchConfig:
     base: dict[str, object] = dict(
-        space="slope", strategy="ga", use_dish=False, budget_evals=40, seed=3, warmup=10,
-        proposals=30, per_iteration=5,
+        space="slope",
+        strategy="ga",
+        use_dish=False,
+        budget_evals=40,
+        seed=3,
+        warmup=10,
+        proposals=30,
+        per_iteration=5,
     )
     base.update(kw)
     return SearchConfig(**base)  # type: ignore[arg-type]
@@ -60,7 +66,10 @@ def _run(
     strategy = strategy or {"ga": GAStrategy(elite=5), "random": RandomStrategy()}[config.strategy]
     with Store(path) as store:
         result = run_search(
-            config, space=SlopeSpace(), strategy=strategy, evaluator=evaluator,  # type: ignore[arg-type]
+            config,
+            space=SlopeSpace(),
+            strategy=strategy,
+            evaluator=evaluator,  # type: ignore[arg-type]
             store=store,
         )
     return result, evaluator
@@ -166,8 +175,10 @@ def test_failed_evaluations_count_and_are_not_learned(tmp_path: Path) -> None:
     assert failed, "expected some failed evaluations among the warm-up's random slopes"
     assert all(np.isnan(res.losses[i]) for i in failed)
     assert np.isfinite(res.best_loss)
-    assert all(isinstance(m, SigmoidSlope) and (m.slope < 0.6) == (s == "failed")
-               for m, s in zip(res.motifs, res.statuses, strict=True))
+    assert all(
+        isinstance(m, SigmoidSlope) and (m.slope < 0.6) == (s == "failed")
+        for m, s in zip(res.motifs, res.statuses, strict=True)
+    )
     # Never proposed twice, even the failed ones.
     assert len(set(res.digests)) == 40
 
@@ -245,8 +256,11 @@ def test_exhausted_space_stops(tmp_path: Path) -> None:
     space = SlopeSpace(n_points=12)
     with Store(tmp_path / "e.db") as store:
         res = run_search(
-            _config(budget_evals=50), space=space, strategy=GAStrategy(elite=5),
-            evaluator=Bowl(), store=store,
+            _config(budget_evals=50),
+            space=space,
+            strategy=GAStrategy(elite=5),
+            evaluator=Bowl(),
+            store=store,
         )
     assert res.stop_reason == "exhausted"
     assert sorted(res.digests) == sorted(m.digest for m in space.grid)
@@ -271,16 +285,38 @@ def test_bad_config_values_are_named() -> None:
 def test_mismatched_names_and_changed_config(tmp_path: Path) -> None:
     with Store(tmp_path / "m.db") as store:
         with pytest.raises(ValueError, match="strategy is 'random'.*'ga'"):
-            run_search(_config(strategy="random"), space=SlopeSpace(),
-                       strategy=GAStrategy(), evaluator=Bowl(), store=store)
+            run_search(
+                _config(strategy="random"),
+                space=SlopeSpace(),
+                strategy=GAStrategy(),
+                evaluator=Bowl(),
+                store=store,
+            )
         with pytest.raises(ValueError, match="protocol is 'other'"):
-            run_search(_config(protocol="other"), space=SlopeSpace(),
-                       strategy=GAStrategy(), evaluator=Bowl(), store=store)
-        run_search(_config(budget_evals=10), space=SlopeSpace(), strategy=GAStrategy(),
-                   evaluator=Bowl(), store=store, run_id="mine")
+            run_search(
+                _config(protocol="other"),
+                space=SlopeSpace(),
+                strategy=GAStrategy(),
+                evaluator=Bowl(),
+                store=store,
+            )
+        run_search(
+            _config(budget_evals=10),
+            space=SlopeSpace(),
+            strategy=GAStrategy(),
+            evaluator=Bowl(),
+            store=store,
+            run_id="mine",
+        )
         with pytest.raises(StoreError, match="mine"):
-            run_search(_config(budget_evals=10, warmup=5), space=SlopeSpace(),
-                       strategy=GAStrategy(), evaluator=Bowl(), store=store, run_id="mine")
+            run_search(
+                _config(budget_evals=10, warmup=5),
+                space=SlopeSpace(),
+                strategy=GAStrategy(),
+                evaluator=Bowl(),
+                store=store,
+                run_id="mine",
+            )
     # Strategy hyperparameters are part of the run id.
     cfg = _config()
     assert cfg.run_id({"elite": 5}) != cfg.run_id({"elite": 20})

@@ -91,8 +91,16 @@ def test_space_realizes_pool_cells(oracle: TabularOracle) -> None:
 
 def test_search_on_the_pool_finds_only_pool_cells(oracle: TabularOracle, tmp_path: Path) -> None:
     space = oracle.space()
-    cfg = SearchConfig(space=space.name, strategy="ga", use_dish=False, budget_evals=40,
-                       warmup=10, proposals=50, per_iteration=5, seed=0)
+    cfg = SearchConfig(
+        space=space.name,
+        strategy="ga",
+        use_dish=False,
+        budget_evals=40,
+        warmup=10,
+        proposals=50,
+        per_iteration=5,
+        seed=0,
+    )
     with Store(tmp_path / "pool.db") as store:
         res = run_search(cfg, space=space, strategy=GAStrategy(), evaluator=oracle, store=store)
     assert len(set(res.digests)) == 40 and all(m in oracle for m in res.motifs)
@@ -102,8 +110,9 @@ def test_search_on_the_pool_finds_only_pool_cells(oracle: TabularOracle, tmp_pat
     # Exhausting the pool visits every cell once, so a top-3 cell is always found.
     full = cfg.replace(strategy="random", budget_evals=400, proposals=300, per_iteration=60)
     with Store(tmp_path / "all.db") as store:
-        everything = run_search(full, space=space, strategy=RandomStrategy(), evaluator=oracle,
-                                store=store)
+        everything = run_search(
+            full, space=space, strategy=RandomStrategy(), evaluator=oracle, store=store
+        )
     assert everything.stop_reason == "exhausted" and len(everything) == 263
     hit = evals_to_hit(everything, oracle.best_digests(3))
     assert hit is not None and 1 <= hit <= 261

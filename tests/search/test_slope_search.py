@@ -32,13 +32,20 @@ def test_slope_search_finds_a_top_decile_slope(tmp_path: Path) -> None:
     evaluator = MnistSlopeEvaluator(SHARED_MNIST, "tiny")
     # Batches of 8 everywhere: the trainer compiles once per batch size.
     config = SearchConfig(
-        space=SPACE.name, strategy="ga", use_dish=True, budget_evals=16, seed=0, warmup=8,
-        proposals=24, per_iteration=8,
+        space=SPACE.name,
+        strategy="ga",
+        use_dish=True,
+        budget_evals=16,
+        seed=0,
+        warmup=8,
+        proposals=24,
+        per_iteration=8,
         dish_config=DishConfig.for_slopes(outer_steps=10, inner_steps=50).to_json(),
     )
     with Store(tmp_path / "slopes.db") as store:
-        result = run_search(config, space=SPACE, strategy=GAStrategy(elite=8),
-                            evaluator=evaluator, store=store)
+        result = run_search(
+            config, space=SPACE, strategy=GAStrategy(elite=8), evaluator=evaluator, store=store
+        )
         assert len(result) == 16 and result.stop_reason == "budget_evals"
         assert all(s == "ok" for s in result.statuses)
         with_search = len(store.evaluations())

@@ -90,8 +90,10 @@ def test_slope_random_genes_exclude_draws_free_slopes_without_replacement() -> N
     rows = space.random_genes(np.random.default_rng(0), 5, exclude=everything)
     assert rows.shape == (5, 2) and space.realize(rows, everything) == [None] * 5
     # Uniform over the free slopes: first draws of many generators.
-    first = [int(space.index(space.random_genes(np.random.default_rng(r), 1, exclude))[0])
-             for r in range(3000)]
+    first = [
+        int(space.index(space.random_genes(np.random.default_rng(r), 1, exclude))[0])
+        for r in range(3000)
+    ]
     counts = np.bincount(first, minlength=20)
     assert np.all(counts[taken] == 0)
     free = np.delete(counts, taken)
@@ -196,8 +198,10 @@ def test_cell_pool_random_genes_exclude_draws_free_cells(small_pool: tuple[Cell,
     again = space.random_genes(np.random.default_rng(2), n_free, exclude=list(exclude))
     np.testing.assert_array_equal(rows, again)
     everything = {c.digest for c in small_pool}
-    assert space.realize(space.random_genes(np.random.default_rng(0), 3, everything),
-                         everything) == [None] * 3
+    assert (
+        space.realize(space.random_genes(np.random.default_rng(0), 3, everything), everything)
+        == [None] * 3
+    )
 
 
 # ------------------------------------------------------------------ cells (NAS-Bench-NLP)

@@ -212,13 +212,25 @@ def test_random_search_in_the_loop_follows_the_exact_law(tmp_path: Path) -> None
     table = Table(losses, failed)
     space = SlopeSpace(n_points=n_points)
     target_digests = {space.grid[k].digest for k in targets}
-    cfg = SearchConfig(space="slope", strategy="random", use_dish=False,
-                       budget_evals=n_points, warmup=4, proposals=6, per_iteration=2)
+    cfg = SearchConfig(
+        space="slope",
+        strategy="random",
+        use_dish=False,
+        budget_evals=n_points,
+        warmup=4,
+        proposals=6,
+        per_iteration=2,
+    )
     hits: list[int] = []
     with Store(tmp_path / "law.db") as store:
         for seed in range(n_seeds):
-            res = run_search(cfg.replace(seed=seed), space=space, strategy=RandomStrategy(),
-                             evaluator=table, store=store)
+            res = run_search(
+                cfg.replace(seed=seed),
+                space=space,
+                strategy=RandomStrategy(),
+                evaluator=table,
+                store=store,
+            )
             assert len(set(res.digests)) == n_points  # the whole grid, each point once
             hit = evals_to_hit(res, target_digests)
             assert hit is not None
@@ -238,8 +250,13 @@ def test_random_search_in_the_loop_follows_the_exact_law(tmp_path: Path) -> None
     assert abs(h.mean() - mean) < 3 * math.sqrt(var / n_seeds), (h.mean(), mean)
     # Deterministic by seed.
     with Store(tmp_path / "law2.db") as store:
-        res = run_search(cfg.replace(seed=7), space=space, strategy=RandomStrategy(),
-                         evaluator=Table(losses, failed), store=store)
+        res = run_search(
+            cfg.replace(seed=7),
+            space=space,
+            strategy=RandomStrategy(),
+            evaluator=Table(losses, failed),
+            store=store,
+        )
     assert evals_to_hit(res, target_digests) == hits[7]
 
 
@@ -248,11 +265,24 @@ def test_loop_gives_random_search_every_evaluated_motif(tmp_path: Path) -> None:
     space = SlopeSpace(n_points=30)
     table = Table(np.linspace(1.0, 2.0, 30), frozenset(range(0, 30, 2)))  # half fail
     spy = SpyRandom([])
-    cfg = SearchConfig(space="slope", strategy="random", use_dish=False, budget_evals=20,
-                       seed=1, warmup=4, proposals=6, per_iteration=4)
+    cfg = SearchConfig(
+        space="slope",
+        strategy="random",
+        use_dish=False,
+        budget_evals=20,
+        seed=1,
+        warmup=4,
+        proposals=6,
+        per_iteration=4,
+    )
     with Store(tmp_path / "spy.db") as store:
-        res = run_search(cfg, space=space, strategy=spy, evaluator=table,  # type: ignore[arg-type]
-                         store=store)
+        res = run_search(
+            cfg,
+            space=space,
+            strategy=spy,
+            evaluator=table,  # type: ignore[arg-type]
+            store=store,
+        )
     assert len(spy.calls) == 4  # iterations 1..4 after the warm-up
     for i, (n_history, exclude) in enumerate(spy.calls):
         done = 4 + 4 * i

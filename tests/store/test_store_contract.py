@@ -118,12 +118,22 @@ def test_recording_a_stored_key_keeps_the_first_row(handle: Handle) -> None:
 def test_failed_and_diverged_outcomes_are_stored(handle: Handle) -> None:
     store = handle.store
     store.record(
-        SigmoidSlope(1.0), "fake", "unit", 0, Outcome("diverged", reason="nan loss"),
-        wall_seconds=0.0, started_at=0.0,
+        SigmoidSlope(1.0),
+        "fake",
+        "unit",
+        0,
+        Outcome("diverged", reason="nan loss"),
+        wall_seconds=0.0,
+        started_at=0.0,
     )
     store.record(
-        SigmoidSlope(2.0), "fake", "unit", 0, Outcome("failed", reason="out of memory"),
-        wall_seconds=0.0, started_at=0.0,
+        SigmoidSlope(2.0),
+        "fake",
+        "unit",
+        0,
+        Outcome("failed", reason="out of memory"),
+        wall_seconds=0.0,
+        started_at=0.0,
     )
     store = handle.reopen()
     diverged = store.evaluations(status="diverged")
@@ -202,9 +212,7 @@ def test_evaluate_many_in_batches(handle: Handle) -> None:
 
 def test_a_failing_batch_falls_back_to_one_at_a_time(handle: Handle) -> None:
     evaluator = CountingEvaluator(fail=[0.2], batched=True)
-    result = handle.store.evaluate_many(
-        [SigmoidSlope(s) for s in (0.1, 0.2, 0.3)], evaluator, 0
-    )
+    result = handle.store.evaluate_many([SigmoidSlope(s) for s in (0.1, 0.2, 0.3)], evaluator, 0)
     assert [e.status for e in result] == ["ok", "failed", "ok"]
     assert result[1].reason == "RuntimeError: boom at 0.2"
     assert [e.loss for e in handle.reopen().evaluations(status="ok")] == [0.1, 0.3]
@@ -217,8 +225,13 @@ def test_evaluations_filters_and_order(handle: Handle) -> None:
     _record(store, 0.1, seed=0)
     _record(store, 0.2, seed=1)
     store.record(
-        SigmoidSlope(0.3), "fake", "other", 1, Outcome("failed", reason="x"),
-        wall_seconds=0, started_at=0,
+        SigmoidSlope(0.3),
+        "fake",
+        "other",
+        1,
+        Outcome("failed", reason="x"),
+        wall_seconds=0,
+        started_at=0,
     )
     store = handle.reopen()
     everything = store.evaluations()
@@ -260,8 +273,9 @@ def test_iterations_log_idempotent_and_ordered(handle: Handle) -> None:
     store.start_run("r", {"seed": 0})
     a, b, c = SigmoidSlope(0.1), SigmoidSlope(0.2), SigmoidSlope(0.3)
     store.log_iteration("r", 1, proposed=[b, c], predicted=[0.5, math.nan], evaluated=[c])
-    first = store.log_iteration("r", 0, proposed=[a], predicted=None, evaluated=[a],
-                                extra={"warmup": True})
+    first = store.log_iteration(
+        "r", 0, proposed=[a], predicted=None, evaluated=[a], extra={"warmup": True}
+    )
     store = handle.reopen()
     again = store.log_iteration("r", 0, proposed=[b], predicted=[1.0], evaluated=[b])
     assert again == first

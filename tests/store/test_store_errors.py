@@ -25,9 +25,13 @@ def _filled(path: Path, n: int) -> None:
     with Store(path) as store:
         for i in range(n):
             store.record(
-                SigmoidSlope(0.01 * (i + 1)), "fake", "unit", 0,
+                SigmoidSlope(0.01 * (i + 1)),
+                "fake",
+                "unit",
+                0,
                 Outcome("ok", loss=float(i), metrics={"accuracy": 0.5}, curve=(1.0,) * 20),
-                wall_seconds=0.0, started_at=0.0,
+                wall_seconds=0.0,
+                started_at=0.0,
             )
 
 
@@ -157,8 +161,13 @@ def test_closed_store_says_so(tmp_path: Path) -> None:
 )
 def test_record_rejects_bad_input(tmp_path: Path, kwargs: dict[str, object], match: str) -> None:
     args: dict[str, object] = {
-        "motif": SigmoidSlope(1.0), "evaluator": "fake", "protocol": "unit", "seed": 0,
-        "outcome": Outcome("ok", loss=0.5), "wall_seconds": 1.0, "started_at": 0.0,
+        "motif": SigmoidSlope(1.0),
+        "evaluator": "fake",
+        "protocol": "unit",
+        "seed": 0,
+        "outcome": Outcome("ok", loss=0.5),
+        "wall_seconds": 1.0,
+        "started_at": 0.0,
     }
     args.update(kwargs)
     with Store(tmp_path / "store.db") as store:
@@ -170,11 +179,25 @@ def test_record_rejects_bad_input(tmp_path: Path, kwargs: dict[str, object], mat
 def test_record_rejects_non_motifs_and_non_outcomes(tmp_path: Path) -> None:
     with Store(tmp_path / "store.db") as store:
         with pytest.raises(TypeError, match="float"):
-            store.record(0.5, "f", "p", 0, Outcome("ok", loss=1.0),  # type: ignore[arg-type]
-                         wall_seconds=0, started_at=0)
+            store.record(
+                0.5,
+                "f",
+                "p",
+                0,
+                Outcome("ok", loss=1.0),  # type: ignore[arg-type]
+                wall_seconds=0,
+                started_at=0,
+            )
         with pytest.raises(TypeError, match="dict"):
-            store.record(SigmoidSlope(1.0), "f", "p", 0, {"status": "ok"},  # type: ignore[arg-type]
-                         wall_seconds=0, started_at=0)
+            store.record(
+                SigmoidSlope(1.0),
+                "f",
+                "p",
+                0,
+                {"status": "ok"},  # type: ignore[arg-type]
+                wall_seconds=0,
+                started_at=0,
+            )
 
 
 @pytest.mark.parametrize("loss", [math.nan, math.inf, -math.inf])
@@ -213,18 +236,33 @@ def test_failure_inside_the_write_transaction_leaves_no_row(
 ) -> None:
     path = tmp_path / "store.db"
     with Store(path) as store:
+
         def explode(*args: object) -> None:
             raise RuntimeError("disk on fire")
 
         # The row is read back inside the transaction, after the INSERT: fail there.
         monkeypatch.setattr(store_sqlite, "_row_to_evaluation", explode)
         with pytest.raises(RuntimeError, match="disk on fire"):
-            store.record(SigmoidSlope(1.0), "fake", "unit", 0, Outcome("ok", loss=0.5),
-                         wall_seconds=0, started_at=0)
+            store.record(
+                SigmoidSlope(1.0),
+                "fake",
+                "unit",
+                0,
+                Outcome("ok", loss=0.5),
+                wall_seconds=0,
+                started_at=0,
+            )
         monkeypatch.undo()
         assert len(store) == 0
-        ev = store.record(SigmoidSlope(1.0), "fake", "unit", 0, Outcome("ok", loss=0.25),
-                          wall_seconds=0, started_at=0)
+        ev = store.record(
+            SigmoidSlope(1.0),
+            "fake",
+            "unit",
+            0,
+            Outcome("ok", loss=0.25),
+            wall_seconds=0,
+            started_at=0,
+        )
         assert ev.loss == 0.25 and len(store) == 1
 
 
@@ -281,8 +319,15 @@ def test_sigkill_inside_a_write_transaction_leaves_no_row(tmp_path: Path) -> Non
     with Store(path, timeout=5) as store:
         assert [e.motif for e in store.evaluations()] == [SigmoidSlope(0.1)]
         assert store.get(SigmoidSlope(0.2), "fake", "unit", 0) is None
-        ev = store.record(SigmoidSlope(0.2), "fake", "unit", 0, Outcome("ok", loss=0.2),
-                          wall_seconds=0, started_at=0)  # the write lock was released
+        ev = store.record(
+            SigmoidSlope(0.2),
+            "fake",
+            "unit",
+            0,
+            Outcome("ok", loss=0.2),
+            wall_seconds=0,
+            started_at=0,
+        )  # the write lock was released
         assert ev.loss == 0.2
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from petridish import metrics
 from petridish._logging import logger
 from petridish.dish.config import DishConfig
 from petridish.dish.inner import InnerSettings, score_motifs
@@ -124,9 +125,10 @@ def check_losses(losses: Sequence[float] | np.ndarray, n_motifs: int) -> np.ndar
     return arr
 
 
-def _zscored_mse(scores: np.ndarray, targets: np.ndarray) -> float:
-    """The outer loss in NumPy: MSE of z-scores. Non-finite scores (diverged motifs) count
-    as worst: they are set just above the worst finite score. No spread at all -> inf."""
+def selection_mse(scores: np.ndarray, targets: np.ndarray) -> float:
+    """``metrics.zscored_mse`` for choosing between fits (validation early stopping,
+    restarts, Appendix A.1), made total: non-finite scores (diverged motifs) count as
+    worst, just above the worst finite score; no finite spread at all -> inf."""
     scores = np.asarray(scores, dtype=np.float64)
     bad = ~np.isfinite(scores)
     if bad.all():
@@ -136,9 +138,7 @@ def _zscored_mse(scores: np.ndarray, targets: np.ndarray) -> float:
         scores = np.where(bad, finite.max() + max(float(np.ptp(finite)), 1.0), scores)
     if np.ptp(scores) == 0:
         return float("inf")
-    z = (scores - scores.mean()) / scores.std()
-    t = (targets - targets.mean()) / targets.std()
-    return float(np.mean((z - t) ** 2))
+    return metrics.zscored_mse(scores, targets)
 
 
 def _pad_batch(
@@ -239,7 +239,7 @@ class Dish:
             if val is not None:
                 selection = min(run.val_losses)
             elif cfg.restarts > 1:
-                selection = _zscored_mse(self.raw_scores(motifs), targets)
+                selection = selection_mse(self.raw_scores(motifs), targets)
             else:  # nothing to choose between: skip scoring the training motifs again
                 selection = 0.0
             if best is None or selection < best[0]:
@@ -305,7 +305,7 @@ class Dish:
             nonlocal best
             assert val is not None
             self.synthetic = synthetic
-            mse = _zscored_mse(self.raw_scores(val[0]), val[1])
+            mse = selection_mse(self.raw_scores(val[0]), val[1])
             val_hist.append(mse)
             if best is None or mse <= best[0]:
                 best = (mse, step, synthetic)

@@ -18,7 +18,7 @@ import numpy as np
 
 from petridish._logging import logger
 from petridish.dish.config import DishConfig
-from petridish.dish.core import Dish, _zscored_mse, check_losses
+from petridish.dish.core import Dish, check_losses, selection_mse
 from petridish.motifs.base import Motif
 
 # A small grid over Table 2's searched quantities (synthetic data size, weight-init scale,
@@ -105,7 +105,7 @@ def select_hyperparameters(
         per_seed = []
         for seed in seeds:
             dish = Dish(cfg).fit(fit_m, targets[fit_idx], seed=seed)
-            per_seed.append(_zscored_mse(dish.raw_scores(hold_m), targets[hold_idx]))
+            per_seed.append(selection_mse(dish.raw_scores(hold_m), targets[hold_idx]))
         trial = Trial(
             overrides, float(np.mean(per_seed)), tuple(per_seed), time.perf_counter() - t0
         )

@@ -65,9 +65,7 @@ class Outcome:
                 raise ValueError(f"metric names must be strings, got {key!r}")
             metrics[key] = _as_float(value, f"metric {key!r}")
         object.__setattr__(self, "metrics", metrics)
-        object.__setattr__(
-            self, "curve", tuple(_as_float(v, "curve entry") for v in self.curve)
-        )
+        object.__setattr__(self, "curve", tuple(_as_float(v, "curve entry") for v in self.curve))
         if not isinstance(self.reason, str):
             raise ValueError(f"outcome reason must be a string, got {self.reason!r}")
 

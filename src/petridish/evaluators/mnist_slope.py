@@ -129,8 +129,10 @@ def outcome_from_result(result: SlopeResult) -> Outcome:
     train_loss = float(result.train_loss_curve[-1]) if result.train_loss_curve else math.nan
     metrics = {"accuracy": accuracy, "val_nll": float(result.val_loss), "train_loss": train_loss}
     curve = tuple(1.0 - float(a) for a in result.learning_curve)
-    finite = math.isfinite(accuracy) and math.isfinite(result.val_loss) and all(
-        math.isfinite(v) for v in result.train_loss_curve
+    finite = (
+        math.isfinite(accuracy)
+        and math.isfinite(result.val_loss)
+        and all(math.isfinite(v) for v in result.train_loss_curve)
     )
     if not finite:
         return Outcome(
@@ -182,7 +184,11 @@ def measure_slopes_into_store(
     if failed:
         logger.warning(
             "%d of %d slope evaluations are not ok, e.g. slope %s seed %d: %s %s",
-            len(failed), total, failed[0].motif_json, failed[0].seed, failed[0].status,
+            len(failed),
+            total,
+            failed[0].motif_json,
+            failed[0].seed,
+            failed[0].status,
             failed[0].reason,
         )
     return [by_seed[j][i] for i in range(len(motifs)) for j in range(len(run_seeds))]

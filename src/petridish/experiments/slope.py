@@ -166,7 +166,10 @@ def split_band(
         # A coarse table: keep every training slope, validate on what is left.
         logger.warning(
             "band %s holds %d slopes: using %d validation slopes instead of %d",
-            band, in_band.size, in_band.size - n_train, n_val,
+            band,
+            in_band.size,
+            in_band.size - n_train,
+            n_val,
         )
         n_val = in_band.size - n_train
     pick = np.random.default_rng(seed).permutation(in_band)

@@ -133,8 +133,14 @@ def _cmd_search(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise _error(str(exc)) from None
     label = args.strategy + ("+dish" if args.dish else "")
-    bar = tqdm(total=config.budget_evals, desc=f"search {label}", unit="eval",
-               disable=getattr(args, "quiet", False), file=sys.stderr, leave=False)
+    bar = tqdm(
+        total=config.budget_evals,
+        desc=f"search {label}",
+        unit="eval",
+        disable=getattr(args, "quiet", False),
+        file=sys.stderr,
+        leave=False,
+    )
 
     def progress(spent: int, budget: int, best: float) -> None:
         bar.total = budget
@@ -145,15 +151,22 @@ def _cmd_search(args: argparse.Namespace) -> int:
     try:
         with _open_store(args.store) as store:
             result = run_search(
-                config, space=space, strategy=strategy, evaluator=evaluator, store=store,
-                run_id=args.run_id, progress=progress,
+                config,
+                space=space,
+                strategy=strategy,
+                evaluator=evaluator,
+                store=store,
+                run_id=args.run_id,
+                progress=progress,
             )
     finally:
         bar.close()
     best = result.best_motif
-    print(f"run {result.run_id}: {len(result)} evaluations ({result.reused} already in the "
-          f"store), stopped on {result.stop_reason}, {result.wall_seconds:.1f}s "
-          f"(dish fits {result.dish_fit_seconds:.1f}s)")
+    print(
+        f"run {result.run_id}: {len(result)} evaluations ({result.reused} already in the "
+        f"store), stopped on {result.stop_reason}, {result.wall_seconds:.1f}s "
+        f"(dish fits {result.dish_fit_seconds:.1f}s)"
+    )
     if best is None:
         print("no evaluation succeeded")
     else:
@@ -175,8 +188,9 @@ def _parse_seeds(text: str) -> tuple[int, ...]:
         else:
             seeds = tuple(range(int(text)))
     except ValueError:
-        raise _error(f"--seeds must be a range like 0-9, a list like 3,5,8 or a count, got "
-                     f"{text!r}") from None
+        raise _error(
+            f"--seeds must be a range like 0-9, a list like 3,5,8 or a count, got {text!r}"
+        ) from None
     if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
         raise _error(f"--seeds must give distinct seeds >= 0, got {text!r}")
     return seeds
@@ -222,10 +236,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         for name in names:
             schedule = SCHEDULES[name]
             if args.budget is not None:
-                schedule = type(schedule)(schedule.name, schedule.warmup, schedule.proposals,
-                                          schedule.per_iteration, args.budget)
-            bar = tqdm(total=len(entries) * len(seeds), desc=f"compare ({name})", unit="run",
-                       disable=getattr(args, "quiet", False), file=sys.stderr, leave=False)
+                schedule = type(schedule)(
+                    schedule.name,
+                    schedule.warmup,
+                    schedule.proposals,
+                    schedule.per_iteration,
+                    args.budget,
+                )
+            bar = tqdm(
+                total=len(entries) * len(seeds),
+                desc=f"compare ({name})",
+                unit="run",
+                disable=getattr(args, "quiet", False),
+                file=sys.stderr,
+                leave=False,
+            )
 
             def progress(done: int, total: int, bar: Any = bar) -> None:
                 bar.total = total
@@ -234,21 +259,32 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
             try:
                 result = compare_strategies(
-                    entries, seeds, schedule, space=space, evaluator=evaluator, store=store,
-                    targets=targets, dish_config=dish, target_losses=target_losses,
+                    entries,
+                    seeds,
+                    schedule,
+                    space=space,
+                    evaluator=evaluator,
+                    store=store,
+                    targets=targets,
+                    dish_config=dish,
+                    target_losses=target_losses,
                     progress=progress,
                 )
             finally:
                 bar.close()
             paths = write_comparison(result, out)
             b = schedule.budget
-            print(f"schedule {name}: {schedule.warmup} warm-up, {schedule.proposals} proposed, "
-                  f"{schedule.per_iteration} per iteration, budget {b}; seeds {len(seeds)}")
+            print(
+                f"schedule {name}: {schedule.warmup} warm-up, {schedule.proposals} proposed, "
+                f"{schedule.per_iteration} per iteration, budget {b}; seeds {len(seeds)}"
+            )
             for e in result.entries:
                 st = e.hit_stats(b)
                 med = "> budget" if st["median"] is None else f"{st['median']:g}"
-                print(f"  {e.label:10s} evaluations to a top-{args.top} cell: median {med}, "
-                      f"missed {e.misses}/{len(seeds)}")
+                print(
+                    f"  {e.label:10s} evaluations to a top-{args.top} cell: median {med}, "
+                    f"missed {e.misses}/{len(seeds)}"
+                )
             if result.random_check is not None:
                 rc = result.random_check
                 print(f"  exact random-search median: {rc.exact_median} (pool {rc.pool_size})")
@@ -267,50 +303,88 @@ def add_commands(
     """
 
     def ground_truth_options(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--store", default=DEFAULT_STORE,
-                        help=f"results database (SQLite; default {DEFAULT_STORE})")
-        sp.add_argument("--data-dir", help="slope: the MNIST folder; nasbench_nlp: a folder "
-                        "holding the NAS-Bench-NLP logs zip (default: $PETRIDISH_DATA_DIR or "
-                        "the cache)")
-        sp.add_argument("--download", action="store_true",
-                        help="nasbench_nlp: download the logs when not found")
-        sp.add_argument("--protocol", default="tiny",
-                        help="slope: MNIST training protocol (default tiny)")
+        sp.add_argument(
+            "--store",
+            default=DEFAULT_STORE,
+            help=f"results database (SQLite; default {DEFAULT_STORE})",
+        )
+        sp.add_argument(
+            "--data-dir",
+            help="slope: the MNIST folder; nasbench_nlp: a folder "
+            "holding the NAS-Bench-NLP logs zip (default: $PETRIDISH_DATA_DIR or "
+            "the cache)",
+        )
+        sp.add_argument(
+            "--download", action="store_true", help="nasbench_nlp: download the logs when not found"
+        )
+        sp.add_argument(
+            "--protocol", default="tiny", help="slope: MNIST training protocol (default tiny)"
+        )
 
     sp = sub.add_parser("search", help="run (or resume) one architecture search (Algorithm 1)")
     common(sp)
-    sp.add_argument("--space", choices=SPACES, default="slope",
-                    help="slope (real MNIST training, the default) or nasbench_nlp (tabular)")
+    sp.add_argument(
+        "--space",
+        choices=SPACES,
+        default="slope",
+        help="slope (real MNIST training, the default) or nasbench_nlp (tabular)",
+    )
     sp.add_argument("--strategy", choices=STRATEGIES, default="ga")
-    sp.add_argument("--dish", action=argparse.BooleanOptionalAction, default=True,
-                    help="filter proposals with the Synthetic Petri Dish (default: on)")
-    sp.add_argument("--budget", type=int, default=80,
-                    help="ground-truth evaluations to spend (the run's total; default 80)")
-    sp.add_argument("--budget-seconds", type=float, default=None,
-                    help="also stop after this many seconds (checked between iterations)")
+    sp.add_argument(
+        "--dish",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="filter proposals with the Synthetic Petri Dish (default: on)",
+    )
+    sp.add_argument(
+        "--budget",
+        type=int,
+        default=80,
+        help="ground-truth evaluations to spend (the run's total; default 80)",
+    )
+    sp.add_argument(
+        "--budget-seconds",
+        type=float,
+        default=None,
+        help="also stop after this many seconds (checked between iterations)",
+    )
     sp.add_argument("--warmup", type=int, default=40, help="random warm-up motifs (default 40)")
-    sp.add_argument("--proposals", type=int, default=100,
-                    help="proposals per iteration (default 100)")
-    sp.add_argument("--per-iteration", type=int, default=20,
-                    help="ground-truth evaluations per iteration (default 20)")
+    sp.add_argument(
+        "--proposals", type=int, default=100, help="proposals per iteration (default 100)"
+    )
+    sp.add_argument(
+        "--per-iteration",
+        type=int,
+        default=20,
+        help="ground-truth evaluations per iteration (default 20)",
+    )
     sp.add_argument("--seed", type=int, default=0, help="search seed (default 0)")
-    sp.add_argument("--eval-seed", type=int, default=0,
-                    help="ground-truth training seed, shared by all runs (default 0)")
-    sp.add_argument("--run-id", default=None,
-                    help="name of the run (default: derived from the configuration)")
+    sp.add_argument(
+        "--eval-seed",
+        type=int,
+        default=0,
+        help="ground-truth training seed, shared by all runs (default 0)",
+    )
+    sp.add_argument(
+        "--run-id", default=None, help="name of the run (default: derived from the configuration)"
+    )
     ground_truth_options(sp)
     sp.set_defaults(func=_cmd_search)
 
     sp = sub.add_parser("compare", help="compare strategies over seeds (Figure 3 analogue)")
     common(sp)
     sp.add_argument("--space", choices=("nasbench_nlp",), default="nasbench_nlp")
-    sp.add_argument("--strategies", default="random,ga,ga+dish,nao,nao+dish",
-                    help="comma list of NAME or NAME+dish (default random,ga,ga+dish,nao,"
-                    "nao+dish)")
+    sp.add_argument(
+        "--strategies",
+        default="random,ga,ga+dish,nao,nao+dish",
+        help="comma list of NAME or NAME+dish (default random,ga,ga+dish,nao,nao+dish)",
+    )
     sp.add_argument("--seeds", default="0-9", help="0-9, a list 3,5,8, or a count (default 0-9)")
-    sp.add_argument("--schedule", default="pool",
-                    help="pool (10/50/5, budget 150), paper (40/100/20, budget 200), or both: "
-                    "pool,paper")
+    sp.add_argument(
+        "--schedule",
+        default="pool",
+        help="pool (10/50/5, budget 150), paper (40/100/20, budget 200), or both: pool,paper",
+    )
     sp.add_argument("--budget", type=int, default=None, help="replace the schedule's budget")
     sp.add_argument("--top", type=int, default=3, help="target: the top-N cells (default 3)")
     sp.add_argument("--out", default="runs/compare", help="output folder (default runs/compare)")

@@ -203,9 +203,7 @@ class ComparisonResult:
                 }
                 for e in self.entries
             ],
-            "random_check": None
-            if self.random_check is None
-            else dict(self.random_check.__dict__),
+            "random_check": None if self.random_check is None else dict(self.random_check.__dict__),
         }
 
 
@@ -236,8 +234,9 @@ def random_search_hit_quantiles(
     """
     n_pool, n_t = int(pool_size), int(targets)
     if not 1 <= n_t <= n_pool:
-        raise ValueError(f"need 1 <= targets <= pool_size, got targets={targets}, "
-                         f"pool_size={pool_size}")
+        raise ValueError(
+            f"need 1 <= targets <= pool_size, got targets={targets}, pool_size={pool_size}"
+        )
     for q in quantiles:
         if not 0 < q < 1:
             raise ValueError(f"quantiles must be in (0, 1), got {q!r}")
@@ -305,14 +304,18 @@ def compare_strategies(
             curve = np.full(schedule.budget, np.inf)
             if len(res):
                 curve[: len(res)] = res.best_so_far
-                curve[len(res):] = res.best_so_far[-1]
+                curve[len(res) :] = res.best_so_far[-1]
             curves.append(curve)
             run_ids.append(res.run_id)
             walls.append(res.wall_seconds)
             dish_s.append(res.dish_fit_seconds)
             done += 1
-            logger.info("compare: %s seed %d: first target after %s evaluations",
-                        entry.label, seed, hits[-1])
+            logger.info(
+                "compare: %s seed %d: first target after %s evaluations",
+                entry.label,
+                seed,
+                hits[-1],
+            )
             if progress is not None:
                 progress(done, total)
         results.append(
@@ -451,8 +454,14 @@ def write_figure(result: ComparisonResult, path: str | Path) -> Path:
         color = f"C{i}"
         med = np.nanmedian(curves, axis=0)
         lo, hi = np.nanpercentile(curves, [25, 75], axis=0)
-        ax.plot(x, med, color=color, lw=1.6, ls="--" if e.use_dish else "-",
-                label=f"{e.label} (median of {len(e.seeds)})")
+        ax.plot(
+            x,
+            med,
+            color=color,
+            lw=1.6,
+            ls="--" if e.use_dish else "-",
+            label=f"{e.label} (median of {len(e.seeds)})",
+        )
         ax.fill_between(x, lo, hi, color=color, alpha=0.15)
         finite_vals += [float(v) for v in med[np.isfinite(med)]]
     if result.target_losses:
@@ -475,8 +484,9 @@ def write_figure(result: ComparisonResult, path: str | Path) -> Path:
     return out
 
 
-def write_comparison(result: ComparisonResult, out_dir: str | Path,
-                     stem: str | None = None) -> Mapping[str, Path]:
+def write_comparison(
+    result: ComparisonResult, out_dir: str | Path, stem: str | None = None
+) -> Mapping[str, Path]:
     """``{stem}.json``, ``{stem}.md`` and ``{stem}.png`` in ``out_dir`` (stem: the
     schedule name, ``compare_<schedule>``)."""
     out = Path(out_dir)

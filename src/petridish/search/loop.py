@@ -225,8 +225,10 @@ class SearchResult:
 
     def __post_init__(self) -> None:
         losses = np.array(
-            [e.loss if e.status == "ok" and e.loss is not None else np.nan
-             for e in self.evaluations],
+            [
+                e.loss if e.status == "ok" and e.loss is not None else np.nan
+                for e in self.evaluations
+            ],
             dtype=np.float64,
         )
         best = np.minimum.accumulate(np.where(np.isnan(losses), np.inf, losses))
@@ -385,7 +387,10 @@ class _Run:
             if record.iteration != expected:
                 logger.warning(
                     "run %s: iteration log jumps from %d to %d; redoing from %d",
-                    self.run_id, expected - 1, record.iteration, expected,
+                    self.run_id,
+                    expected - 1,
+                    record.iteration,
+                    expected,
                 )
                 return expected
             motifs = _motifs_from_json(record.evaluated)
@@ -393,7 +398,9 @@ class _Run:
             if any(ev is None for ev in stored):
                 logger.warning(
                     "run %s: iteration %d is logged but some of its evaluations are not in "
-                    "the store; redoing it", self.run_id, record.iteration,
+                    "the store; redoing it",
+                    self.run_id,
+                    record.iteration,
                 )
                 return expected
             taken = [ev for ev in stored if ev is not None][: self.left]
@@ -511,8 +518,9 @@ class _Run:
         )
 
 
-def _check_names(config: SearchConfig, space: SearchSpace, strategy: Strategy,
-                 evaluator: Evaluator) -> SearchConfig:
+def _check_names(
+    config: SearchConfig, space: SearchSpace, strategy: Strategy, evaluator: Evaluator
+) -> SearchConfig:
     for what, given, actual in (
         ("space", config.space, space.name),
         ("strategy", config.strategy, strategy.name),
@@ -562,7 +570,9 @@ def run_search(
     start = run.replay(store.iterations(run_id))
     if start > 0:
         logger.info(
-            "run %s: resumed after iteration %d with %d evaluations", run_id, start - 1,
+            "run %s: resumed after iteration %d with %d evaluations",
+            run_id,
+            start - 1,
             len(run.evaluations),
         )
     run.report()
@@ -603,7 +613,13 @@ def run_search(
     )
     logger.info(
         "run %s: %d evaluations (%d from the store), best loss %.4g, stopped on %s, %.1fs "
-        "(dish fits %.1fs)", run_id, len(result), run.reused, result.best_loss, stop, wall,
+        "(dish fits %.1fs)",
+        run_id,
+        len(result),
+        run.reused,
+        result.best_loss,
+        stop,
+        wall,
         run.dish_seconds,
     )
     return result

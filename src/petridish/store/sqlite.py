@@ -179,8 +179,11 @@ class Store:
                             conn.execute(statement)
                     conn.executemany(
                         "INSERT INTO meta (key, value) VALUES (?, ?)",
-                        [("format", FORMAT_NAME), ("version", str(FORMAT_VERSION)),
-                         ("created_at", repr(time.time()))],
+                        [
+                            ("format", FORMAT_NAME),
+                            ("version", str(FORMAT_VERSION)),
+                            ("created_at", repr(time.time())),
+                        ],
                     )
                     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                     conn.execute(f"PRAGMA user_version = {FORMAT_VERSION}")
@@ -351,7 +354,12 @@ class Store:
         if not inserted:
             logger.debug(
                 "store %s: %s/%s seed %d for %s already stored (id %d); kept the stored row",
-                self.path, evaluator, protocol, seed, motif.canonical(), evaluation.id,
+                self.path,
+                evaluator,
+                protocol,
+                seed,
+                motif.canonical(),
+                evaluation.id,
             )
         return evaluation
 
@@ -366,8 +374,13 @@ class Store:
         outcome = _run_one(evaluator, motif, seed)
         wall = time.perf_counter() - t0
         return self.record(
-            motif, evaluator.name, evaluator.protocol, seed, outcome,
-            wall_seconds=wall, started_at=started_at,
+            motif,
+            evaluator.name,
+            evaluator.protocol,
+            seed,
+            outcome,
+            wall_seconds=wall,
+            started_at=started_at,
         )
 
     def evaluate_many(
@@ -419,7 +432,12 @@ class Store:
             return [done[key] for key in keys]
         logger.info(
             "store %s: %d of %d evaluations to run (%s/%s, seed %d)",
-            self.path, len(missing), total, name, protocol, seed,
+            self.path,
+            len(missing),
+            total,
+            name,
+            protocol,
+            seed,
         )
         todo = list(missing.values())
         if not has_evaluate_many(evaluator):
@@ -435,9 +453,7 @@ class Store:
             t0 = time.perf_counter()
             try:
                 outcomes = list(evaluator.evaluate_many(batch, seed))  # type: ignore[attr-defined]
-                if len(outcomes) != len(batch) or not all(
-                    isinstance(o, Outcome) for o in outcomes
-                ):
+                if len(outcomes) != len(batch) or not all(isinstance(o, Outcome) for o in outcomes):
                     raise TypeError(
                         f"evaluate_many returned {len(outcomes)} items for {len(batch)} "
                         "motifs; expected one Outcome per motif"
@@ -445,7 +461,11 @@ class Store:
             except Exception as exc:
                 logger.warning(
                     "store %s: batched %s/%s failed (%s: %s); evaluating one at a time",
-                    self.path, name, protocol, type(exc).__name__, exc,
+                    self.path,
+                    name,
+                    protocol,
+                    type(exc).__name__,
+                    exc,
                 )
                 for motif in batch:
                     done[motif.canonical()] = self.evaluate(motif, evaluator, seed)
@@ -455,8 +475,13 @@ class Store:
             share = (time.perf_counter() - t0) / len(batch)
             for motif, outcome in zip(batch, outcomes, strict=True):
                 done[motif.canonical()] = self.record(
-                    motif, name, protocol, seed, outcome,
-                    wall_seconds=share, started_at=started_at,
+                    motif,
+                    name,
+                    protocol,
+                    seed,
+                    outcome,
+                    wall_seconds=share,
+                    started_at=started_at,
                 )
                 report()
         return [done[key] for key in keys]
@@ -512,8 +537,7 @@ class Store:
         encoded = _dumps(dict(config), f"config of run {run_id!r}")
         with self._write() as conn:
             row = conn.execute(
-                "SELECT run_id, config, created_at, finished, summary FROM runs "
-                "WHERE run_id = ?",
+                "SELECT run_id, config, created_at, finished, summary FROM runs WHERE run_id = ?",
                 (run_id,),
             ).fetchone()
             if row is None:
@@ -539,8 +563,7 @@ class Store:
         _check_run_id(run_id)
         with self._read() as conn:
             row = conn.execute(
-                "SELECT run_id, config, created_at, finished, summary FROM runs "
-                "WHERE run_id = ?",
+                "SELECT run_id, config, created_at, finished, summary FROM runs WHERE run_id = ?",
                 (run_id,),
             ).fetchone()
         return None if row is None else self._run_record(row)
@@ -623,7 +646,8 @@ class Store:
         if cursor.rowcount != 1 and tuple(row[2:6]) != values[2:6]:
             logger.warning(
                 "store %s: %s was already logged with other content; kept the stored one",
-                self.path, what,
+                self.path,
+                what,
             )
         return self._iteration_record(row)
 
@@ -681,7 +705,12 @@ def _run_one(evaluator: Evaluator, motif: Motif, seed: int) -> Outcome:
     except Exception as exc:
         logger.warning(
             "evaluator %s/%s failed on %s (seed %d): %s: %s",
-            evaluator.name, evaluator.protocol, motif.canonical(), seed, type(exc).__name__, exc,
+            evaluator.name,
+            evaluator.protocol,
+            motif.canonical(),
+            seed,
+            type(exc).__name__,
+            exc,
         )
         return Outcome("failed", reason=f"{type(exc).__name__}: {exc}")
     if not isinstance(outcome, Outcome):
@@ -693,8 +722,23 @@ def _run_one(evaluator: Evaluator, motif: Motif, seed: int) -> Outcome:
 
 def _row_to_evaluation(row: Sequence[Any], path: Path) -> Evaluation:
     """Decode one evaluations row, checking that the motif matches its hash."""
-    (eid, motif_hash, motif_kind, motif_json, evaluator, protocol, seed, status, loss,
-     metrics, curve, reason, wall_seconds, started_at, finished_at) = row
+    (
+        eid,
+        motif_hash,
+        motif_kind,
+        motif_json,
+        evaluator,
+        protocol,
+        seed,
+        status,
+        loss,
+        metrics,
+        curve,
+        reason,
+        wall_seconds,
+        started_at,
+        finished_at,
+    ) = row
     where = f"{path}: evaluation {eid}"
     actual = hashlib.sha256(str(motif_json).encode()).hexdigest()[:16]
     if actual != motif_hash:
