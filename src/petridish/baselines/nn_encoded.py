@@ -38,8 +38,8 @@ from petridish.baselines.encodings import (
 from petridish.baselines.nn_surrogate import (
     NNSurrogateConfig,
     NotFittedError,
-    _predictor,  # the compiled MLP forward, cached per activation
-    _trainer,  # the compiled training loop, cached per config
+    mlp_predictor,
+    mlp_trainer,
 )
 from petridish.motifs import Motif
 
@@ -81,7 +81,7 @@ class EncodedNNSurrogate:
         std = x.std(axis=0)
         std = np.where(std > 0, std, 1.0)
         xs = ((x - mean) / std).astype(np.float32)
-        params = _trainer(self.config.network)(
+        params = mlp_trainer(self.config.network)(
             jax.random.key(int(seed)), jnp.asarray(xs), jnp.asarray(y)
         )
         self._params = jax.device_get(params)
@@ -93,5 +93,5 @@ class EncodedNNSurrogate:
         if self._params is None or self._mean is None or self._std is None:
             raise NotFittedError("EncodedNNSurrogate.query called before fit; call fit first")
         xs = ((self._encoder(motifs) - self._mean) / self._std).astype(np.float32)
-        pred = _predictor(self.config.network.activation)(self._params, jnp.asarray(xs))
+        pred = mlp_predictor(self.config.network.activation)(self._params, jnp.asarray(xs))
         return np.asarray(pred, dtype=np.float64)

@@ -127,8 +127,9 @@ def _optimizer(config: NNSurrogateConfig) -> optax.GradientTransformation:
 
 
 @functools.lru_cache(maxsize=16)
-def _trainer(config: NNSurrogateConfig) -> Callable[..., Any]:
-    """A jitted ``(key, x, y) -> params`` for this config; cached so jit's cache survives."""
+def mlp_trainer(config: NNSurrogateConfig) -> Callable[..., Any]:
+    """A jitted ``(key, x (n, features), y (n,)) -> params`` that trains the surrogate MLP
+    of ``config`` on MSE; cached per config so jit's cache survives between fits."""
     act = _activation(config.activation)
     opt = _optimizer(config)
 
@@ -162,7 +163,8 @@ def _trainer(config: NNSurrogateConfig) -> Callable[..., Any]:
 
 
 @functools.lru_cache(maxsize=16)
-def _predictor(activation: str) -> Callable[..., Any]:
+def mlp_predictor(activation: str) -> Callable[..., Any]:
+    """A jitted ``(params, x (n, features)) -> (n,)`` forward pass of the surrogate MLP."""
     act = _activation(activation)
     return jax.jit(lambda params, x: _forward(params, x, act))
 
@@ -201,7 +203,9 @@ class NNSurrogate:
         xs = (x - mean) / std  # (n, features)
 
         before = trace_count()
-        params = _trainer(self.config)(jax.random.key(int(seed)), jnp.asarray(xs), jnp.asarray(y))
+        params = mlp_trainer(self.config)(
+            jax.random.key(int(seed)), jnp.asarray(xs), jnp.asarray(y)
+        )
         if trace_count() != before:
             logger.debug("NNSurrogate: compiled trainer for %d points x %d features", *x.shape)
         self._params = jax.device_get(params)
@@ -223,5 +227,5 @@ class NNSurrogate:
                 f"query motifs encode to {x.shape[1]} features, fit used {self._mean.shape[0]}"
             )
         xs = (x - self._mean) / self._std  # (n, features)
-        pred = _predictor(self.config.activation)(self._params, jnp.asarray(xs))
+        pred = mlp_predictor(self.config.activation)(self._params, jnp.asarray(xs))
         return np.asarray(pred, dtype=np.float64)
