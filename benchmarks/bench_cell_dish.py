@@ -6,6 +6,9 @@ Measures, on real NAS-Bench-NLP cells (the shared reference zip):
     ``--steps`` steps after the first), the compile seconds, and the projected full fit
     (compile + 200 x step), next to the issue's target of 2 minutes;
   * inference for 100 cells (``Dish.predict``): first call (compiles) and a second call;
+  * "predict chunk": milliseconds per cell of one compiled scoring call on 32, 64 and 128
+    cells, side by side in this run (why ``petridish.dish.core.PREDICT_CHUNK`` splits
+    large cell requests), and the 100-cell predict with chunking switched off;
   * the side-by-side ratio of the batched executor against one cell at a time is measured
     by ``benchmarks/bench_cell_executor.py`` (same outer step, without the optimiser).
 
@@ -25,6 +28,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+import petridish.dish.core as dish_core
 from petridish import Dish, DishConfig
 from petridish.dish.outer import STATS
 from petridish.motifs import Cell
@@ -81,6 +85,28 @@ def main() -> None:
     dish.predict(probe)
     out["predict_100_s"] = round(time.perf_counter() - t0, 2)
     out["target_predict_100_s"] = 5
+
+    # Per-cell cost of one scoring call by request size (compile excluded: second call).
+    per_cell: dict[str, float] = {}
+    saved = dict(dish_core.PREDICT_CHUNK)
+    try:
+        dish_core.PREDICT_CHUNK.pop("cell", None)  # one call whatever the size
+        for n in (32, 64, 128):
+            some = [cells[i % len(cells)] for i in range(n)]
+            dish.raw_scores(some)
+            t0 = time.perf_counter()
+            dish.raw_scores(some)
+            per_cell[str(n)] = round(1000 * (time.perf_counter() - t0) / n, 1)
+        dish.predict(probe)
+        t0 = time.perf_counter()
+        dish.predict(probe)
+        out["predict_100_unchunked_s"] = round(time.perf_counter() - t0, 2)
+    finally:
+        dish_core.PREDICT_CHUNK.clear()
+        dish_core.PREDICT_CHUNK.update(saved)
+    out["predict_chunk"] = saved.get("cell")
+    out["score_ms_per_cell_by_call_size"] = per_cell
+    out["load_average_at_end"] = os.getloadavg()[0]
     print(json.dumps(out))
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2) + "\n")

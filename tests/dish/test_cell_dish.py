@@ -176,3 +176,21 @@ def test_fit_uses_the_float_targets_not_the_integer_code_dtype() -> None:
         start.labels,
     )
     np.testing.assert_allclose(fitted.record.outer_losses[0], float(expected), rtol=1e-4)
+
+
+def test_large_cell_predictions_run_in_chunks_equal_to_small_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import petridish.dish.core as core
+
+    dish = Dish(CFG).fit(CELLS, LOSSES, seed=0)
+    many = CELLS * 4  # 20 cells
+    whole = dish.raw_scores(many)
+    monkeypatch.setitem(core.PREDICT_CHUNK, "cell", 8)  # 8 + 8 + 4 (padded to 8)
+    chunked = dish.raw_scores(many)
+    assert chunked.shape == (20,)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-5)
+    # The same cell scores the same wherever it sits in the request.
+    np.testing.assert_allclose(chunked.reshape(4, 5), np.tile(whole[:5], (4, 1)), rtol=1e-5)
+    with pytest.raises(ValueError, match="no motifs"):
+        dish.raw_scores([])

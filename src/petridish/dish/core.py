@@ -158,9 +158,20 @@ def _pad_batch(
     return codes, np.concatenate([targets, np.full(pad, np.nan)])
 
 
-def _bucket(n: int) -> int:
-    """Pad motif counts to powers of two (>= 8) so predict compiles few shapes."""
-    return max(8, 1 << (n - 1).bit_length())
+# Largest number of motifs scored by one call of the compiled inner loop in ``raw_scores``,
+# per network (absent: no limit). Measured for the cell network on 2 CPU cores
+# (``benchmarks/bench_cell_dish.py``, "predict chunk" rows): up to 64 cells per call cost
+# about the same per cell, 128 at once more than twice as much per cell (the working set of
+# the inner training runs falls out of cache), so larger requests run in chunks. The slope
+# MLP is tiny and runs any request in one call.
+PREDICT_CHUNK: dict[str, int] = {"cell": 64}
+
+
+def _bucket(n: int, limit: int | None = None) -> int:
+    """Pad motif counts to powers of two (>= 8, and <= ``limit`` when given) so predict
+    compiles few shapes."""
+    size = max(8, 1 << (n - 1).bit_length())
+    return size if limit is None else min(limit, size)
 
 
 class Dish:
@@ -351,19 +362,26 @@ class Dish:
         if self.kind is not None and kind is not self.kind:
             raise ValueError(f"dish was fitted on {self.kind.__name__} motifs, got {kind.__name__}")
         codes = encode(self.config, kind, motifs)
-        n = codes.shape[0]
-        padded = np.concatenate([codes, np.repeat(codes[:1], _bucket(n) - n, axis=0)])
-        scores = compiled(
-            "score_motifs",
-            score_motifs,
-            (inner_settings(self.config),),
-            self.theta_init,
-            jnp.asarray(padded),
-            self.synthetic["x_train"],
-            self.synthetic["x_val"],
-            self.labels,
-        )
-        return np.asarray(scores)[:n]
+        limit = PREDICT_CHUNK.get(self.config.network)
+        step = limit if limit is not None else codes.shape[0]
+        out = []
+        for start in range(0, codes.shape[0], step):
+            chunk = codes[start : start + step]  # (<= step, ...)
+            n = chunk.shape[0]
+            pad = _bucket(n, limit) - n
+            padded = np.concatenate([chunk, np.repeat(chunk[:1], pad, axis=0)])
+            scores = compiled(
+                "score_motifs",
+                score_motifs,
+                (inner_settings(self.config),),
+                self.theta_init,
+                jnp.asarray(padded),
+                self.synthetic["x_train"],
+                self.synthetic["x_val"],
+                self.labels,
+            )
+            out.append(np.asarray(scores)[:n])
+        return np.concatenate(out)
 
     def query(self, motifs: Sequence[Motif]) -> np.ndarray:
         """The ``Predictor`` protocol: dish scores, lower = better, always finite.
