@@ -11,6 +11,11 @@ is reported as the difference. Uses the real MNIST files when found (``--data-di
 does not depend on the pixel values). To pin it to one core, as in the README numbers:
 ``taskset -c 1 env XLA_FLAGS="--xla_cpu_multi_thread_eigen=false
 intra_op_parallelism_threads=1" python benchmarks/bench_truth_throughput.py``.
+
+A roofline line closes the report: the float32 rate of one large matrix product on this
+machine (the most any batching can reach) against the rate a one-at-a-time model-step
+already achieves (its matrix-product FLOPs over its measured time); their ratio bounds
+the speed-up batching can possibly give here.
 """
 
 from __future__ import annotations
@@ -53,6 +58,29 @@ def _timed(slopes: list[float], protocol: Protocol, data: Data, chunk: int) -> f
     results = train_slopes(slopes, protocol, data=data, seeds=[0], chunk=chunk)
     assert len(results) == len(slopes)
     return time.perf_counter() - start
+
+
+def _gemm_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """Attainable float32 GFLOP/s: the best of ``repeats`` jitted ``(n, n) @ (n, n)``."""
+    a = jnp.ones((n, n), jnp.float32)
+    mm = jax.jit(lambda x: x @ x)
+    jax.block_until_ready(mm(a))
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(mm(a))
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
+
+
+def _step_flops(batch: int, sizes: tuple[int, ...] = (784, 100, 100, 10)) -> float:
+    """Matrix-product FLOPs of one training step of the MLP: forward, the weight gradients
+    and the hidden-input gradients (not the first layer's input gradient)."""
+    pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
+    forward = sum(2 * batch * a * b for a, b in pairs)
+    weight_grads = forward
+    input_grads = sum(2 * batch * a * b for a, b in pairs[1:])
+    return float(forward + weight_grads + input_grads)
 
 
 def _plain_single_step_ms(protocol: Protocol, data: Data, repeats: int = 3) -> float:
@@ -149,6 +177,13 @@ def main() -> None:
         f"reference: plain single-model program (no vmap, training steps only) "
         f"{plain:.3f} ms per step; plain / batched per model-step: {plain / per_step_batched:.2f}x "
         "(batched figure includes evaluation)"
+    )
+    peak = _gemm_gflops()
+    achieved = _step_flops(protocol.batch_size) / (plain * 1e-3) / 1e9
+    print(
+        f"roofline: one 2048^2 matmul runs at {peak:.0f} GFLOP/s here; a one-at-a-time "
+        f"model-step already does {achieved:.0f} GFLOP/s of matrix products, so no batching "
+        f"can be more than {peak / achieved:.1f}x faster on this machine"
     )
 
 
