@@ -5,7 +5,9 @@ Measures, on real NAS-Bench-NLP cells (the shared reference zip):
   * seconds per outer step of a fit on 40 training cells (compile excluded: median of
     ``--steps`` steps after the first), the compile seconds, and the projected full fit
     (compile + 200 x step), next to the issue's target of 2 minutes;
-  * inference for 100 cells (``Dish.predict``): first call (compiles) and a second call;
+  * inference for 100 cells (``Dish.predict``): first call (compiles) and a second call,
+    and side by side the same call with node trimming off (``dish_core.trim_nodes``: cells
+    sorted by size, each chunk cut to its longest cell) and on again;
   * "predict chunk": milliseconds per cell of one compiled scoring call on 32, 64 and 128
     cells, side by side in this run (why ``petridish.dish.core.PREDICT_CHUNK`` splits
     large cell requests), and the 100-cell predict with chunking switched off;
@@ -85,6 +87,22 @@ def main() -> None:
     dish.predict(probe)
     out["predict_100_s"] = round(time.perf_counter() - t0, 2)
     out["target_predict_100_s"] = 5
+    # Side by side: the same request with node trimming off (every call runs all max_nodes
+    # node rows), then on again, each timed on its second call.
+    trim = dish_core.trim_nodes
+    try:
+        dish_core.trim_nodes = lambda config, codes: codes
+        dish.predict(probe)
+        t0 = time.perf_counter()
+        dish.predict(probe)
+        out["predict_100_untrimmed_s"] = round(time.perf_counter() - t0, 2)
+    finally:
+        dish_core.trim_nodes = trim
+    t0 = time.perf_counter()
+    dish.predict(probe)
+    out["predict_100_again_s"] = round(time.perf_counter() - t0, 2)
+    codes = dish_core.encode(full, Cell, [cells[i] for i in train])
+    out["fit_node_rows"] = [int(codes.shape[1]), int(trim(full, codes).shape[1])]
 
     # Per-cell cost of one scoring call by request size (compile excluded: second call).
     per_cell: dict[str, float] = {}

@@ -194,3 +194,41 @@ def test_large_cell_predictions_run_in_chunks_equal_to_small_calls(
     np.testing.assert_allclose(chunked.reshape(4, 5), np.tile(whole[:5], (4, 1)), rtol=1e-5)
     with pytest.raises(ValueError, match="no motifs"):
         dish.raw_scores([])
+
+
+def test_trim_nodes_cuts_only_padding_rows_to_a_bucket() -> None:
+    from petridish.dish.core import NODE_BUCKET, trim_nodes
+
+    wide = CFG.replace(max_nodes=15, max_slots=8)
+    codes = encode(wide, Cell, CELLS)  # (5, 15, 5); the longest cell has 5 nodes
+    cut = trim_nodes(wide, codes)
+    rows = -(-5 // NODE_BUCKET) * NODE_BUCKET
+    assert cut.shape == (5, rows, codes.shape[2])
+    np.testing.assert_array_equal(cut, codes[:, :rows])
+    assert np.all(codes[:, rows:, 0] == -1)  # only all-padding rows were cut
+    assert trim_nodes(CFG, encode(CFG, Cell, CELLS)).shape[1] == CFG.max_nodes  # capped
+    slopes = np.linspace(0.1, 1.0, 4)
+    assert trim_nodes(DishConfig.for_slopes(), slopes) is slopes  # other networks untouched
+
+
+def test_sorted_trimmed_chunks_score_like_one_untrimmed_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``raw_scores`` reorders cells by size and cuts each chunk's padding rows: the scores
+    equal one call of the inner loop on the full-width codes in the caller's order."""
+    import petridish.dish.core as core
+    from petridish.dish.inner import score_motifs
+
+    dish = Dish(CFG).fit(CELLS, LOSSES, seed=0)
+    many = [CELLS[i] for i in (3, 0, 4, 1, 2, 3, 4, 0, 1, 2, 4, 3)]  # sizes mixed
+    assert dish.synthetic is not None and dish.labels is not None
+    full = score_motifs(
+        inner_settings(CFG),
+        dish.theta_init,
+        jnp.asarray(encode(CFG, Cell, many)),
+        dish.synthetic["x_train"],
+        dish.synthetic["x_val"],
+        dish.labels,
+    )
+    monkeypatch.setitem(core.PREDICT_CHUNK, "cell", 8)  # 8 largest, then 4 smallest
+    np.testing.assert_allclose(dish.raw_scores(many), np.asarray(full), rtol=1e-5)

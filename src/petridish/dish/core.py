@@ -167,6 +167,26 @@ def _pad_batch(
 PREDICT_CHUNK: dict[str, int] = {"cell": 64}
 
 
+# Cell codes are cut to the longest cell they hold, rounded up to a multiple of this many
+# nodes (at most the network's max_nodes): the executor's node loop runs once per node row,
+# padding rows included, so a chunk of small cells costs what its cells need. Measured in
+# ``benchmarks/bench_cell_dish.py`` ("trim" rows). Few buckets keep compiles few.
+NODE_BUCKET = 4
+
+
+def trim_nodes(config: DishConfig, codes: np.ndarray) -> np.ndarray:
+    """``codes`` with trailing all-padding node rows cut off (cell network only).
+
+    Padding rows (op -1) compute nothing any node reads, so the scores are unchanged; the
+    row count is rounded up to a multiple of ``NODE_BUCKET`` (capped at ``max_nodes``).
+    """
+    if config.network != "cell" or codes.shape[0] == 0:
+        return codes
+    real = int(np.max(np.sum(codes[:, :, 0] >= 0, axis=1)))  # longest cell, in nodes
+    rows = min(codes.shape[1], max(NODE_BUCKET, -(-real // NODE_BUCKET) * NODE_BUCKET))
+    return codes[:, :rows]
+
+
 def _bucket(n: int, limit: int | None = None) -> int:
     """Pad motif counts to powers of two (>= 8, and <= ``limit`` when given) so predict
     compiles few shapes."""
@@ -242,7 +262,7 @@ class Dish:
         cfg = self.config
         t0 = time.perf_counter()
         compile_before = STATS.compile_seconds
-        codes = jnp.asarray(encode(cfg, kind, motifs))  # (motifs, ...)
+        codes = jnp.asarray(trim_nodes(cfg, encode(cfg, kind, motifs)))  # (motifs, ...)
         best: tuple[float, int, dict[str, Any], _Run] | None = None
         for restart in range(cfg.restarts):
             run_seed = seed if restart == 0 else restart_seed(seed, restart)
@@ -364,9 +384,16 @@ class Dish:
         codes = encode(self.config, kind, motifs)
         limit = PREDICT_CHUNK.get(self.config.network)
         step = limit if limit is not None else codes.shape[0]
-        out = []
+        # Largest cells first (stable), so that chunks group cells of similar size and
+        # ``trim_nodes`` can cut each chunk short; the last, padded chunk holds the smallest.
+        if self.config.network == "cell":
+            order = np.argsort(-np.sum(codes[:, :, 0] >= 0, axis=1), kind="stable")
+        else:
+            order = np.arange(codes.shape[0])
+        parts: list[tuple[np.ndarray, np.ndarray]] = []
         for start in range(0, codes.shape[0], step):
-            chunk = codes[start : start + step]  # (<= step, ...)
+            idx = order[start : start + step]
+            chunk = trim_nodes(self.config, codes[idx])  # (<= step, ...)
             n = chunk.shape[0]
             pad = _bucket(n, limit) - n
             padded = np.concatenate([chunk, np.repeat(chunk[:1], pad, axis=0)])
@@ -380,8 +407,11 @@ class Dish:
                 self.synthetic["x_val"],
                 self.labels,
             )
-            out.append(np.asarray(scores)[:n])
-        return np.concatenate(out)
+            parts.append((idx, np.asarray(scores)[:n]))
+        out = np.empty(codes.shape[0], dtype=parts[0][1].dtype)
+        for idx, part in parts:
+            out[idx] = part
+        return out
 
     def query(self, motifs: Sequence[Motif]) -> np.ndarray:
         """The ``Predictor`` protocol: dish scores, lower = better, always finite.
