@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from petridish.search.compare import (
     _censored_stats,
     compare_strategies,
     markdown,
+    merge_comparisons,
     random_search_hit_quantiles,
+    read_json,
     write_comparison,
 )
 from petridish.search.oracle import TabularOracle
@@ -115,6 +118,41 @@ def test_compare_on_the_pool_writes_files(oracle: TabularOracle, tmp_path: Path)
     assert "| random |" in md and "| ga |" in md and "needs 55 evaluations" in md
     png = paths["figure"].read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+    # Read back and merged with a second part (other seeds), the whole equals one run.
+    back = read_json(paths["json"])
+    assert back.entry("ga").hits == result.entry("ga").hits
+    np.testing.assert_array_equal(back.entry("random").curves, rnd.curves)
+    assert back.random_check == rc and back.schedule == schedule
+    halves = [
+        dataclasses.replace(
+            result,
+            entries=tuple(
+                dataclasses.replace(
+                    e,
+                    seeds=e.seeds[sl],
+                    run_ids=e.run_ids[sl],
+                    hits=e.hits[sl],
+                    curves=e.curves[sl],
+                    wall_seconds=e.wall_seconds[sl],
+                    dish_fit_seconds=e.dish_fit_seconds[sl],
+                )
+                for e in result.entries
+            ),
+        )
+        for sl in (slice(2, 4), slice(0, 2))
+    ]
+    whole = merge_comparisons(halves)
+    assert markdown(whole) == markdown(result)
+    assert whole.entry("random").seeds == (0, 1, 2, 3)
+    with pytest.raises(ValueError, match=r"seeds \[0, 1\] appear in more than one part"):
+        merge_comparisons([halves[1], halves[1]])
+    other = dataclasses.replace(halves[0], schedule=SCHEDULES["pool"])
+    with pytest.raises(ValueError, match="different schedule"):
+        merge_comparisons([halves[1], other])
+    (tmp_path / "junk.json").write_text("{}")
+    with pytest.raises(ValueError, match="junk.json: not a comparison"):
+        read_json(tmp_path / "junk.json")
 
     # A second comparison on the same store resumes every run: nothing is evaluated again.
     before = oracle.calls

@@ -18,6 +18,9 @@ on a pool of ``N`` motifs with ``T`` targets: ``P(first hit > n) = C(N - T, n) /
 ``ComparisonResult.random_check`` sets the measured median of the no-dish random entry
 beside that exact median; a gap says the space's random draw is not uniform over the pool.
 
+``read_json`` reads a written comparison back; ``merge_comparisons`` joins comparisons run
+in pieces (other seeds, other strategies, other machines) under one schedule into one.
+
 Writers: ``write_json``, ``markdown`` / ``write_markdown`` (a table per entry: median,
 quartiles and min-max of evaluations to a target, misses, median best loss at a few
 budgets), ``write_figure`` (PNG: median best-so-far against evaluations with a 25-75%
@@ -26,6 +29,7 @@ band, one line per entry) and ``write_comparison`` (all three into one folder).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -57,7 +61,9 @@ __all__ = [
     "StrategyEntry",
     "compare_strategies",
     "markdown",
+    "merge_comparisons",
     "random_search_hit_quantiles",
+    "read_json",
     "write_comparison",
     "write_figure",
     "write_json",
@@ -352,6 +358,115 @@ def compare_strategies(
 
 
 # -- writers ---------------------------------------------------------------------------
+
+
+def read_json(path: str | Path) -> ComparisonResult:
+    """A comparison written by ``write_json``, read back (``ValueError`` names a file that is
+    not one)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+        sched = data["schedule"]
+        entries = tuple(
+            EntryResult(
+                label=e["label"],
+                strategy=e["strategy"],
+                use_dish=bool(e["use_dish"]),
+                seeds=tuple(int(v) for v in e["seeds"]),
+                run_ids=tuple(e["run_ids"]),
+                hits=tuple(None if h is None else int(h) for h in e["evals_to_target"]),
+                curves=np.array(
+                    [[math.inf if v is None else v for v in row] for row in e["best_so_far"]],
+                    np.float64,
+                ).reshape(len(e["seeds"]), -1),
+                wall_seconds=tuple(e.get("wall_seconds", ())),
+                dish_fit_seconds=tuple(e.get("dish_fit_seconds", ())),
+            )
+            for e in data["entries"]
+        )
+        rc = data.get("random_check")
+        return ComparisonResult(
+            schedule=Schedule(
+                sched["name"],
+                sched["warmup"],
+                sched["proposals"],
+                sched["per_iteration"],
+                sched["budget"],
+            ),
+            space=data["space"],
+            evaluator=data["evaluator"],
+            protocol=data["protocol"],
+            targets=tuple(data["targets"]),
+            target_losses=tuple(data["target_losses"]),
+            entries=entries,
+            random_check=None if rc is None else RandomCheck(**rc),
+            pool_size=data.get("pool_size"),
+            wall_seconds=float(data["wall_seconds"]),
+        )
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{path}: not a comparison written by petridish compare ({err})") from err
+
+
+def merge_comparisons(parts: Sequence[ComparisonResult]) -> ComparisonResult:
+    """One comparison from several run under the same schedule, space, evaluator and
+    targets: entries with the same label pool their seeds (in seed order), other entries
+    are appended; wall seconds add up. A seed that two parts both ran for one label, or
+    parts that differ in what they measured, is a ``ValueError`` naming the difference."""
+    if not parts:
+        raise ValueError("merge_comparisons needs at least one comparison")
+    first = parts[0]
+    for other in parts[1:]:
+        for what in ("schedule", "space", "evaluator", "protocol", "targets"):
+            if getattr(other, what) != getattr(first, what):
+                raise ValueError(
+                    f"cannot merge comparisons with different {what}: "
+                    f"{getattr(first, what)!r} vs {getattr(other, what)!r}"
+                )
+    merged: dict[str, list[EntryResult]] = {}
+    for part in parts:
+        for e in part.entries:
+            merged.setdefault(e.label, []).append(e)
+    entries = []
+    for label, group in merged.items():
+        if len({(e.strategy, e.use_dish) for e in group}) > 1:
+            raise ValueError(f"entries labelled {label!r} differ in strategy or dish filter")
+        rows = [
+            (seed, run_id, hit, curve)
+            for e in group
+            for seed, run_id, hit, curve in zip(e.seeds, e.run_ids, e.hits, e.curves, strict=True)
+        ]
+        seeds = [r[0] for r in rows]
+        repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+        if repeated:
+            raise ValueError(f"entry {label!r}: seeds {repeated} appear in more than one part")
+        rows.sort(key=lambda r: r[0])
+        entries.append(
+            EntryResult(
+                label=label,
+                strategy=group[0].strategy,
+                use_dish=group[0].use_dish,
+                seeds=tuple(r[0] for r in rows),
+                run_ids=tuple(r[1] for r in rows),
+                hits=tuple(r[2] for r in rows),
+                curves=np.stack([r[3] for r in rows]),
+                wall_seconds=tuple(v for e in group for v in e.wall_seconds),
+                dish_fit_seconds=tuple(v for e in group for v in e.dish_fit_seconds),
+            )
+        )
+    check = next((p.random_check for p in parts if p.random_check is not None), None)
+    random_entries = [e for e in entries if e.strategy == "random" and not e.use_dish]
+    if check is not None and random_entries:  # re-measured on the pooled seeds
+        check = dataclasses.replace(
+            check,
+            measured_median=random_entries[0].hit_stats(first.schedule.budget)["median"],
+            seeds=len(random_entries[0].seeds),
+        )
+    return dataclasses.replace(
+        first,
+        entries=tuple(entries),
+        random_check=check,
+        wall_seconds=sum(p.wall_seconds for p in parts),
+    )
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
