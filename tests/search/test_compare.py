@@ -145,6 +145,7 @@ def test_compare_on_the_pool_writes_files(oracle: TabularOracle, tmp_path: Path)
     whole = merge_comparisons(halves)
     assert markdown(whole) == markdown(result)
     assert whole.entry("random").seeds == (0, 1, 2, 3)
+    assert whole.entry("ga").wall_seconds == result.entry("ga").wall_seconds  # seed order
     with pytest.raises(ValueError, match=r"seeds \[0, 1\] appear in more than one part"):
         merge_comparisons([halves[1], halves[1]])
     other = dataclasses.replace(halves[0], schedule=SCHEDULES["pool"])

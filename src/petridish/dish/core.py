@@ -168,23 +168,16 @@ PREDICT_CHUNK: dict[str, int] = {"cell": 64}
 
 
 # Cell codes are cut to the longest cell they hold, rounded up to a multiple of this many
-# nodes (at most the network's max_nodes): the executor's node loop runs once per node row,
-# padding rows included, so a chunk of small cells costs what its cells need. Measured in
-# ``benchmarks/bench_cell_dish.py`` ("trim" rows). Few buckets keep compiles few.
+# nodes (``CellNet.trim``): the executor's node loop runs once per node row, padding rows
+# included, so a chunk of small cells costs what its cells need. Measured side by side in
+# ``benchmarks/bench_cell_dish.py`` (``predict_100_untrimmed_s``). Few buckets, few compiles.
 NODE_BUCKET = 4
 
 
 def trim_nodes(config: DishConfig, codes: np.ndarray) -> np.ndarray:
-    """``codes`` with trailing all-padding node rows cut off (cell network only).
-
-    Padding rows (op -1) compute nothing any node reads, so the scores are unchanged; the
-    row count is rounded up to a multiple of ``NODE_BUCKET`` (capped at ``max_nodes``).
-    """
-    if config.network != "cell" or codes.shape[0] == 0:
-        return codes
-    real = int(np.max(np.sum(codes[:, :, 0] >= 0, axis=1)))  # longest cell, in nodes
-    rows = min(codes.shape[1], max(NODE_BUCKET, -(-real // NODE_BUCKET) * NODE_BUCKET))
-    return codes[:, :rows]
+    """``codes`` with trailing all-padding node rows cut off (cell network only; see
+    ``CellNet.trim``): the scores are unchanged."""
+    return CellNet.trim(codes, NODE_BUCKET) if config.network == "cell" else codes
 
 
 def _bucket(n: int, limit: int | None = None) -> int:
@@ -386,14 +379,12 @@ class Dish:
         step = limit if limit is not None else codes.shape[0]
         # Largest cells first (stable), so that chunks group cells of similar size and
         # ``trim_nodes`` can cut each chunk short; the last, padded chunk holds the smallest.
+        order = np.arange(codes.shape[0])
         if self.config.network == "cell":
-            order = np.argsort(-np.sum(codes[:, :, 0] >= 0, axis=1), kind="stable")
-        else:
-            order = np.arange(codes.shape[0])
-        parts: list[tuple[np.ndarray, np.ndarray]] = []
+            order = np.argsort(-CellNet.node_counts(codes), kind="stable")
+        chunks = []  # scores, in ``order``
         for start in range(0, codes.shape[0], step):
-            idx = order[start : start + step]
-            chunk = trim_nodes(self.config, codes[idx])  # (<= step, ...)
+            chunk = trim_nodes(self.config, codes[order[start : start + step]])  # (<= step, ...)
             n = chunk.shape[0]
             pad = _bucket(n, limit) - n
             padded = np.concatenate([chunk, np.repeat(chunk[:1], pad, axis=0)])
@@ -407,10 +398,10 @@ class Dish:
                 self.synthetic["x_val"],
                 self.labels,
             )
-            parts.append((idx, np.asarray(scores)[:n]))
-        out = np.empty(codes.shape[0], dtype=parts[0][1].dtype)
-        for idx, part in parts:
-            out[idx] = part
+            chunks.append(np.asarray(scores)[:n])
+        ranked = np.concatenate(chunks)
+        out = np.empty_like(ranked)
+        out[order] = ranked  # back to the caller's order
         return out
 
     def query(self, motifs: Sequence[Motif]) -> np.ndarray:

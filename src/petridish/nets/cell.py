@@ -271,6 +271,22 @@ class CellNet:
         """``cell_codes`` with this blueprint's sizes: ``(N, max_nodes, 2 + max_inputs)``."""
         return cell_codes(cells, self.max_nodes, self.max_inputs, self.max_slots)
 
+    @staticmethod
+    def node_counts(codes: np.ndarray) -> np.ndarray:
+        """Real (non-padding) nodes of each code in ``codes (N, M, 2 + K)``: ``(N,)``."""
+        return np.sum(codes[:, :, 0] >= 0, axis=1)
+
+    @staticmethod
+    def trim(codes: np.ndarray, bucket: int) -> np.ndarray:
+        """``codes`` cut to the longest cell's node count rounded up to a multiple of
+        ``bucket`` (never longer than they are). The cut rows are padding (op -1) that no
+        node reads, so ``apply`` gives the same logits; the node loop runs fewer rows."""
+        if codes.shape[0] == 0:
+            return codes
+        real = int(CellNet.node_counts(codes).max())
+        rows = min(codes.shape[1], max(bucket, -(-real // bucket) * bucket))
+        return codes[:, :rows]
+
     def init(self, key: jax.Array, scale: float) -> Params:
         ks = jax.random.split(key, 5)
         d_x, h, s = self.input_dim, self.hidden, self.max_slots

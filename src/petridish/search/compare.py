@@ -212,6 +212,47 @@ class ComparisonResult:
             "random_check": None if self.random_check is None else dict(self.random_check.__dict__),
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ComparisonResult:
+        """The inverse of ``to_json`` (derived fields such as ``stats`` are recomputed)."""
+        sched = data["schedule"]
+        entries = tuple(
+            EntryResult(
+                label=e["label"],
+                strategy=e["strategy"],
+                use_dish=bool(e["use_dish"]),
+                seeds=tuple(int(v) for v in e["seeds"]),
+                run_ids=tuple(e["run_ids"]),
+                hits=tuple(None if h is None else int(h) for h in e["evals_to_target"]),
+                curves=np.array(
+                    [[math.inf if v is None else v for v in row] for row in e["best_so_far"]],
+                    np.float64,
+                ).reshape(len(e["seeds"]), -1),
+                wall_seconds=tuple(e.get("wall_seconds", ())),
+                dish_fit_seconds=tuple(e.get("dish_fit_seconds", ())),
+            )
+            for e in data["entries"]
+        )
+        rc = data.get("random_check")
+        return cls(
+            schedule=Schedule(
+                sched["name"],
+                sched["warmup"],
+                sched["proposals"],
+                sched["per_iteration"],
+                sched["budget"],
+            ),
+            space=data["space"],
+            evaluator=data["evaluator"],
+            protocol=data["protocol"],
+            targets=tuple(data["targets"]),
+            target_losses=tuple(data["target_losses"]),
+            entries=entries,
+            random_check=None if rc is None else RandomCheck(**rc),
+            pool_size=data.get("pool_size"),
+            wall_seconds=float(data["wall_seconds"]),
+        )
+
 
 def _finite_or_none(v: float) -> float | None:
     return float(v) if math.isfinite(v) else None
@@ -365,44 +406,7 @@ def read_json(path: str | Path) -> ComparisonResult:
     not one)."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
-        sched = data["schedule"]
-        entries = tuple(
-            EntryResult(
-                label=e["label"],
-                strategy=e["strategy"],
-                use_dish=bool(e["use_dish"]),
-                seeds=tuple(int(v) for v in e["seeds"]),
-                run_ids=tuple(e["run_ids"]),
-                hits=tuple(None if h is None else int(h) for h in e["evals_to_target"]),
-                curves=np.array(
-                    [[math.inf if v is None else v for v in row] for row in e["best_so_far"]],
-                    np.float64,
-                ).reshape(len(e["seeds"]), -1),
-                wall_seconds=tuple(e.get("wall_seconds", ())),
-                dish_fit_seconds=tuple(e.get("dish_fit_seconds", ())),
-            )
-            for e in data["entries"]
-        )
-        rc = data.get("random_check")
-        return ComparisonResult(
-            schedule=Schedule(
-                sched["name"],
-                sched["warmup"],
-                sched["proposals"],
-                sched["per_iteration"],
-                sched["budget"],
-            ),
-            space=data["space"],
-            evaluator=data["evaluator"],
-            protocol=data["protocol"],
-            targets=tuple(data["targets"]),
-            target_losses=tuple(data["target_losses"]),
-            entries=entries,
-            random_check=None if rc is None else RandomCheck(**rc),
-            pool_size=data.get("pool_size"),
-            wall_seconds=float(data["wall_seconds"]),
-        )
+        return ComparisonResult.from_json(json.loads(path.read_text()))
     except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
         raise ValueError(f"{path}: not a comparison written by petridish compare ({err})") from err
 
@@ -430,27 +434,31 @@ def merge_comparisons(parts: Sequence[ComparisonResult]) -> ComparisonResult:
     for label, group in merged.items():
         if len({(e.strategy, e.use_dish) for e in group}) > 1:
             raise ValueError(f"entries labelled {label!r} differ in strategy or dish filter")
-        rows = [
-            (seed, run_id, hit, curve)
-            for e in group
-            for seed, run_id, hit, curve in zip(e.seeds, e.run_ids, e.hits, e.curves, strict=True)
-        ]
-        seeds = [r[0] for r in rows]
+        seeds = [s for e in group for s in e.seeds]
         repeated = sorted({s for s in seeds if seeds.count(s) > 1})
         if repeated:
             raise ValueError(f"entry {label!r}: seeds {repeated} appear in more than one part")
-        rows.sort(key=lambda r: r[0])
+        order = np.argsort(seeds, kind="stable")
+
+        def pooled(values: Sequence[Any], order: np.ndarray = order) -> tuple[Any, ...]:
+            return tuple(values[i] for i in order)
+
+        # Per-seed timings are kept only when every part has them (older files may not).
+        timed = all(len(e.wall_seconds) == len(e.seeds) for e in group)
+        fit_timed = all(len(e.dish_fit_seconds) == len(e.seeds) for e in group)
         entries.append(
             EntryResult(
                 label=label,
                 strategy=group[0].strategy,
                 use_dish=group[0].use_dish,
-                seeds=tuple(r[0] for r in rows),
-                run_ids=tuple(r[1] for r in rows),
-                hits=tuple(r[2] for r in rows),
-                curves=np.stack([r[3] for r in rows]),
-                wall_seconds=tuple(v for e in group for v in e.wall_seconds),
-                dish_fit_seconds=tuple(v for e in group for v in e.dish_fit_seconds),
+                seeds=pooled(seeds),
+                run_ids=pooled([r for e in group for r in e.run_ids]),
+                hits=pooled([h for e in group for h in e.hits]),
+                curves=np.concatenate([e.curves for e in group])[order],
+                wall_seconds=pooled([v for e in group for v in e.wall_seconds]) if timed else (),
+                dish_fit_seconds=(
+                    pooled([v for e in group for v in e.dish_fit_seconds]) if fit_timed else ()
+                ),
             )
         )
     check = next((p.random_check for p in parts if p.random_check is not None), None)
