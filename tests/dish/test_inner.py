@@ -277,3 +277,42 @@ def test_unknown_outer_loss_is_named() -> None:
 
     with pytest.raises(ValueError, match="'hinge'"):
         DishConfig.for_slopes(outer_loss="hinge")
+
+
+class _SqrtNet:
+    """A net whose motif code 1 adds ``sqrt(|x|)`` to the logits: a finite score whose
+    gradient with respect to an input entry at exactly 0 is not finite."""
+
+    def init(self, key: jax.Array, scale: float) -> dict[str, jax.Array]:
+        return {"w": scale * jax.random.normal(key, (3,))}
+
+    def apply(self, params: dict[str, jax.Array], code: jax.Array, x: jax.Array) -> jax.Array:
+        safe = jnp.where(code > 0, x, 1.0)  # code 0 never reads sqrt at 0 (no 0 * inf)
+        return params["w"] * x + jnp.where(code > 0, jnp.sqrt(jnp.abs(safe)), 0.0)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _SqrtNet)
+
+
+def test_one_motif_with_a_nonfinite_backward_pass_loses_only_its_own_share() -> None:
+    settings = InnerSettings(net=_SqrtNet(), lr=0.01, l2=0.0, steps=3, eps_root=1e-16)
+    keys = jax.random.split(jax.random.PRNGKey(0), 1)
+    params0 = jax.vmap(lambda k: _SqrtNet().init(k, 1.0))(keys)  # one init
+    x = jnp.array([[0.0, 0.5, -1.0], [1.0, 2.0, 0.3]])  # the 0.0 entry breaks code 1
+    y = jnp.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    codes = jnp.array([0, 1, 0])
+
+    def total(xx: jax.Array, cs: jax.Array) -> jax.Array:
+        return jnp.sum(score_motifs(settings, params0, cs, xx, xx, y))
+
+    scores = score_motifs(settings, params0, codes, x, x, y)
+    assert bool(jnp.all(jnp.isfinite(scores)))
+    alone = jax.grad(total)(x, codes[1:2])
+    np.testing.assert_array_equal(alone, np.zeros_like(alone))  # its own share: dropped
+    grad = jax.grad(total)(x, codes)
+    expected = jax.grad(total)(x, codes[jnp.array([0, 2])])  # the two good motifs
+    assert bool(jnp.any(expected != 0))
+    np.testing.assert_allclose(grad, expected, rtol=1e-6)

@@ -91,9 +91,19 @@ def score_motifs(
     ``params0`` carries a leading axis of initial weights (inits, ...); each motif is
     trained from every one of them and its score is the mean over inits.
     """
-    per_init = jax.vmap(score_motif, in_axes=(None, None, 0, None, None, None))
-    scores = jax.vmap(per_init, in_axes=(None, 0, None, None, None, None))(
-        settings, params0, codes, x_train, x_val, labels
+    # The synthetic inputs are broadcast to one copy per motif (and init) on purpose: under
+    # ``vmap`` an UNbatched input would reach ``isolate_nonfinite_grad`` with its cotangent
+    # already summed over motifs, so one motif's overflowing backward pass would zero the
+    # whole meta-gradient instead of only its own share. Batched, each motif is isolated.
+    n_motifs = codes.shape[0]
+    n_inits = jax.tree_util.tree_leaves(params0)[0].shape[0]
+
+    def per_motif(x: jax.Array) -> jax.Array:
+        return jnp.broadcast_to(x, (n_inits, n_motifs, *x.shape))  # (inits, motifs, ...)
+
+    per_init = jax.vmap(score_motif, in_axes=(None, None, 0, 0, 0, None))
+    scores = jax.vmap(per_init, in_axes=(None, 0, None, 0, 0, None))(
+        settings, params0, codes, per_motif(x_train), per_motif(x_val), labels
     )  # (inits, motifs)
     return jnp.mean(scores, axis=0)
 
