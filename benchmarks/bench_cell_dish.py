@@ -4,7 +4,9 @@ Measures, on real NAS-Bench-NLP cells (the shared reference zip):
 
   * seconds per outer step of a fit on 40 training cells (compile excluded: median of
     ``--steps`` steps after the first), the compile seconds, and the projected full fit
-    (compile + 200 x step), next to the issue's target of 2 minutes;
+    (compile + 200 x step), next to the issue's target of 2 minutes; side by side, the
+    same step with the motifs on one device instead of split over one device per core
+    (``petridish.use_cpu_cores``, ``petridish.dish.devices``);
   * inference for 100 cells (``Dish.predict``): first call (compiles) and a second call,
     and side by side the same call with node trimming off (``dish_core.trim_nodes``: cells
     sorted by size, each chunk cut to its longest cell) and on again;
@@ -30,8 +32,10 @@ from pathlib import Path
 import jax
 import numpy as np
 
+import petridish
 import petridish.dish.core as dish_core
 from petridish import Dish, DishConfig
+from petridish.dish import devices
 from petridish.dish.outer import STATS
 from petridish.motifs import Cell
 from petridish.truth.nasbench_nlp import load_nasbench_nlp
@@ -43,7 +47,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=3, help="timed outer steps after the first")
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--cores", type=int, help="CPU devices to split motifs over (default all)")
     args = ap.parse_args()
+    petridish.use_cpu_cores(args.cores)  # before any JAX operation
     recipes, losses = load_nasbench_nlp(REFERENCE).targets(merge_duplicates=True)
     cells = [Cell.from_recipe(r) for r in recipes]
     rng = np.random.default_rng(0)
@@ -58,24 +64,37 @@ def main() -> None:
         "load_average_at_start": os.getloadavg()[0],
     }
 
-    # Per-step wall time: fits of 1 and 1 + steps outer steps share the compiled step.
-    step_times: list[float] = []
-    compile_before = STATS.compile_seconds
-    t0 = time.perf_counter()
-    Dish(full.replace(outer_steps=1)).fit([cells[i] for i in train], losses[train], seed=0)
-    first = time.perf_counter() - t0
-    compile_s = STATS.compile_seconds - compile_before
-    for _ in range(args.steps):
+    # Per-step wall time: fits of 1 outer step share the compiled step; the first compiles.
+    def outer_step_seconds() -> tuple[float, float, float]:
+        compile_before = STATS.compile_seconds
         t0 = time.perf_counter()
         Dish(full.replace(outer_steps=1)).fit([cells[i] for i in train], losses[train], seed=0)
-        step_times.append(time.perf_counter() - t0)
-    step = statistics.median(step_times)
+        first = time.perf_counter() - t0
+        times = []
+        for _ in range(args.steps):
+            t0 = time.perf_counter()
+            Dish(full.replace(outer_steps=1)).fit([cells[i] for i in train], losses[train], seed=0)
+            times.append(time.perf_counter() - t0)
+        return first, STATS.compile_seconds - compile_before, statistics.median(times)
+
+    # Side by side: the motifs split over every device (the default) and on one device.
+    first, compile_s, step = outer_step_seconds()
+    sharded = devices.SHARDED_NETWORKS
+    try:
+        devices.SHARDED_NETWORKS = frozenset()
+        _, compile_1, step_1 = outer_step_seconds()
+    finally:
+        devices.SHARDED_NETWORKS = sharded
     out.update(
+        devices=jax.local_device_count(),
         fit_first_step_s=round(first, 2),
         compile_s=round(compile_s, 2),
         outer_step_s=round(step, 3),
         projected_fit_s=round(compile_s + full.outer_steps * step, 1),
         target_fit_s=120,
+        outer_step_1_device_s=round(step_1, 3),
+        compile_1_device_s=round(compile_1, 2),
+        devices_speedup=round(step_1 / step, 2),
     )
 
     dish = Dish(full.replace(outer_steps=1)).fit([cells[i] for i in train], losses[train], seed=0)

@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from petridish._logging import logger
 from petridish.dish.config import DishConfig
+from petridish.dish.devices import use_cpu_cores
 
 
 class CliError(Exception):
@@ -265,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(level)
+    # One JAX device per core before JAX starts: the cell dish splits its motifs over them.
+    use_cpu_cores()
     from petridish.store import StoreError
 
     try:

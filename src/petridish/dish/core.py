@@ -21,6 +21,7 @@ import numpy as np
 from petridish import metrics
 from petridish._logging import logger
 from petridish.dish.config import DishConfig
+from petridish.dish.devices import motif_shards
 from petridish.dish.inner import InnerSettings, score_motifs
 from petridish.dish.outer import STATS, OuterSettings, Synthetic, compiled, outer_step
 from petridish.dish.prediction import Prediction
@@ -95,6 +96,7 @@ def inner_settings(config: DishConfig) -> InnerSettings:
         l2=config.inner_l2,
         steps=config.inner_steps,
         eps_root=config.inner_eps_root,
+        shards=motif_shards(config.network),
     )
 
 

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from petridish.dish.devices import spread
 from petridish.nets.base import MotifNet, Params
 from petridish.nets.cell import isolate_nonfinite_grad
 from petridish.nets.mlp import bce_with_logits
@@ -28,6 +29,7 @@ class InnerSettings:
     l2: float
     steps: int
     eps_root: float
+    shards: int = 1  # devices the motif axis is split over (``petridish.dish.devices``)
 
     def optimizer(self) -> optax.GradientTransformation:
         """Adam with L2 added to the gradient (PyTorch ``weight_decay`` semantics)."""
@@ -89,8 +91,25 @@ def score_motifs(
     """Scores of many motifs at once: ``codes`` (motifs, ...) -> (motifs,).
 
     ``params0`` carries a leading axis of initial weights (inits, ...); each motif is
-    trained from every one of them and its score is the mean over inits.
+    trained from every one of them and its score is the mean over inits. With
+    ``settings.shards > 1`` the motifs are split over that many devices (same scores up to
+    float summation order).
     """
+
+    def local(p0: Params, cs: jax.Array, xt: jax.Array, xv: jax.Array, y: jax.Array) -> jax.Array:
+        return _local_scores(settings, p0, cs, xt, xv, y)
+
+    return spread(local, settings.shards, params0, codes, x_train, x_val, labels)
+
+
+def _local_scores(
+    settings: InnerSettings,
+    params0: Params,
+    codes: jax.Array,
+    x_train: jax.Array,
+    x_val: jax.Array,
+    labels: jax.Array,
+) -> jax.Array:
     # The synthetic inputs are broadcast to one copy per motif (and init) on purpose: under
     # ``vmap`` an UNbatched input would reach ``isolate_nonfinite_grad`` with its cotangent
     # already summed over motifs, so one motif's overflowing backward pass would zero the
