@@ -96,35 +96,22 @@ def score_motifs(
     float summation order).
     """
 
-    def local(p0: Params, cs: jax.Array, xt: jax.Array, xv: jax.Array, y: jax.Array) -> jax.Array:
-        return _local_scores(settings, p0, cs, xt, xv, y)
-
-    return spread(local, settings.shards, params0, codes, x_train, x_val, labels)
-
-
-def _local_scores(
-    settings: InnerSettings,
-    params0: Params,
-    codes: jax.Array,
-    x_train: jax.Array,
-    x_val: jax.Array,
-    labels: jax.Array,
-) -> jax.Array:
     # The synthetic inputs are broadcast to one copy per motif (and init) on purpose: under
     # ``vmap`` an UNbatched input would reach ``isolate_nonfinite_grad`` with its cotangent
     # already summed over motifs, so one motif's overflowing backward pass would zero the
     # whole meta-gradient instead of only its own share. Batched, each motif is isolated.
-    n_motifs = codes.shape[0]
-    n_inits = jax.tree_util.tree_leaves(params0)[0].shape[0]
-
-    def per_motif(x: jax.Array) -> jax.Array:
-        return jnp.broadcast_to(x, (n_inits, n_motifs, *x.shape))  # (inits, motifs, ...)
-
     per_init = jax.vmap(score_motif, in_axes=(None, None, 0, 0, 0, None))
-    scores = jax.vmap(per_init, in_axes=(None, 0, None, 0, 0, None))(
-        settings, params0, codes, per_motif(x_train), per_motif(x_val), labels
-    )  # (inits, motifs)
-    return jnp.mean(scores, axis=0)
+    per_motif_init = jax.vmap(per_init, in_axes=(None, 0, None, 0, 0, None))
+
+    def local(p0: Params, cs: jax.Array, xt: jax.Array, xv: jax.Array, y: jax.Array) -> jax.Array:
+        shape = (jax.tree_util.tree_leaves(p0)[0].shape[0], cs.shape[0])  # (inits, motifs)
+        xt, xv = (
+            jnp.broadcast_to(xt, (*shape, *xt.shape)),
+            jnp.broadcast_to(xv, (*shape, *xv.shape)),
+        )
+        return jnp.mean(per_motif_init(settings, p0, cs, xt, xv, y), axis=0)  # (motifs,)
+
+    return spread(local, settings.shards, params0, codes, x_train, x_val, labels)
 
 
 def zscore(x: jax.Array) -> jax.Array:
