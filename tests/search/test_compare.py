@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from petridish.dish.config import DishConfig
 from petridish.search.compare import (
     SCHEDULES,
     Schedule,
@@ -116,6 +117,7 @@ def test_compare_on_the_pool_writes_files(oracle: TabularOracle, tmp_path: Path)
     md = paths["markdown"].read_text()
     assert md == markdown(result)
     assert "| random |" in md and "| ga |" in md and "needs 55 evaluations" in md
+    assert result.dish_config is None and data["dish_config"] is None and "Dish of" not in md
     png = paths["figure"].read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 
@@ -169,6 +171,53 @@ def test_compare_on_the_pool_writes_files(oracle: TabularOracle, tmp_path: Path)
         )
     assert oracle.calls == before
     assert again.entry("ga").hits == result.entry("ga").hits
+
+
+def test_compare_records_the_dish_it_used(oracle: TabularOracle, tmp_path: Path) -> None:
+    """A written comparison names its dish; parts with other dish settings never merge."""
+    schedule = Schedule("tiny", warmup=5, proposals=10, per_iteration=3, budget=11)
+    cheap = DishConfig.for_cells(outer_steps=0, inner_steps=2)
+    targets = oracle.best_digests(3)
+    with Store(tmp_path / "cmp.db") as store:
+        result = compare_strategies(
+            [StrategyEntry("ga+dish", GAStrategy(), True)],
+            [0],
+            schedule,
+            space=oracle.space(),
+            evaluator=oracle,
+            store=store,
+            targets=targets,
+            dish_config=cheap,
+        )
+        plain = compare_strategies(
+            [StrategyEntry("random", RandomStrategy(), False)],
+            [0],
+            schedule,
+            space=oracle.space(),
+            evaluator=oracle,
+            store=store,
+            targets=targets,
+        )
+    assert result.dish_config == cheap.to_json()
+    md = markdown(result)
+    assert "Dish of the `+dish` entries: DishConfig.for_cells() with " in md
+    assert "inner_steps=2" in md and "outer_steps=0" in md
+    paths = write_comparison(result, tmp_path / "out")
+    assert read_json(paths["json"]).dish_config == cheap.to_json()
+
+    # A part without dish entries merges with it; one with other dish settings does not,
+    # nor does a part whose dish settings were not recorded (files from older versions).
+    assert merge_comparisons([result, plain]).dish_config == cheap.to_json()
+    other = dataclasses.replace(
+        result,
+        dish_config=cheap.replace(inner_steps=3).to_json(),
+        entries=tuple(dataclasses.replace(e, seeds=(1,)) for e in result.entries),
+    )
+    with pytest.raises(ValueError, match="different dish settings: .*inner_steps=2.* vs .*=3"):
+        merge_comparisons([result, other])
+    unknown = dataclasses.replace(other, dish_config=None)
+    with pytest.raises(ValueError, match="vs not recorded"):
+        merge_comparisons([result, unknown])
 
 
 def test_compare_rejects_bad_input(oracle: TabularOracle, tmp_path: Path) -> None:

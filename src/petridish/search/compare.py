@@ -18,8 +18,15 @@ on a pool of ``N`` motifs with ``T`` targets: ``P(first hit > n) = C(N - T, n) /
 ``ComparisonResult.random_check`` sets the measured median of the no-dish random entry
 beside that exact median; a gap says the space's random draw is not uniform over the pool.
 
+``ComparisonResult.dish_config`` records the ``DishConfig.to_json()`` that the ``+dish``
+entries used (the space's default when none was given; None when no entry uses the dish,
+or in files written before it was recorded), so that a written comparison says which dish
+made its numbers.
+
 ``read_json`` reads a written comparison back; ``merge_comparisons`` joins comparisons run
-in pieces (other seeds, other strategies, other machines) under one schedule into one.
+in pieces (other seeds, other strategies, other machines) under one schedule into one; parts
+whose dish entries used different (or unrecorded against recorded) dish settings are not
+merged.
 
 Writers: ``write_json``, ``markdown`` / ``write_markdown`` (a table per entry: median,
 quartiles and min-max of evaluations to a target, misses, median best loss at a few
@@ -43,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from petridish._logging import logger
-from petridish.search.loop import SearchConfig, evals_to_hit, run_search
+from petridish.search.loop import SearchConfig, default_dish_config, evals_to_hit, run_search
 
 if TYPE_CHECKING:
     from petridish.dish.config import DishConfig
@@ -162,6 +169,12 @@ class ComparisonResult:
     random_check: RandomCheck | None
     pool_size: int | None
     wall_seconds: float
+    # DishConfig.to_json() of the +dish entries (None: no dish entry, or not recorded).
+    dish_config: Mapping[str, Any] | None = None
+
+    @property
+    def uses_dish(self) -> bool:
+        return any(e.use_dish for e in self.entries)
 
     def entry(self, label: str) -> EntryResult:
         for e in self.entries:
@@ -210,6 +223,7 @@ class ComparisonResult:
                 for e in self.entries
             ],
             "random_check": None if self.random_check is None else dict(self.random_check.__dict__),
+            "dish_config": None if self.dish_config is None else dict(self.dish_config),
         }
 
     @classmethod
@@ -251,6 +265,7 @@ class ComparisonResult:
             random_check=None if rc is None else RandomCheck(**rc),
             pool_size=data.get("pool_size"),
             wall_seconds=float(data["wall_seconds"]),
+            dish_config=data.get("dish_config"),
         )
 
 
@@ -326,6 +341,10 @@ def compare_strategies(
         raise ValueError("compare_strategies needs a non-empty set of target digests")
     if pool_size is None and hasattr(space, "pool"):
         pool_size = len(space.pool)
+    used_dish: dict[str, Any] | None = None
+    if any(e.use_dish for e in entries):
+        # What run_search will use: the given config, else the space's default.
+        used_dish = (dish_config or default_dish_config(space.name)).to_json()
     t0 = time.perf_counter()
     total, done = len(entries) * len(seeds), 0
     results: list[EntryResult] = []
@@ -395,6 +414,7 @@ def compare_strategies(
         random_check=check,
         pool_size=pool_size,
         wall_seconds=time.perf_counter() - t0,
+        dish_config=used_dish,
     )
 
 
@@ -426,6 +446,13 @@ def merge_comparisons(parts: Sequence[ComparisonResult]) -> ComparisonResult:
                     f"cannot merge comparisons with different {what}: "
                     f"{getattr(first, what)!r} vs {getattr(other, what)!r}"
                 )
+    with_dish = [p for p in parts if p.uses_dish]
+    for other in with_dish[1:]:
+        if other.dish_config != with_dish[0].dish_config:
+            raise ValueError(
+                "cannot merge comparisons whose dish entries used different dish settings: "
+                f"{_dish_summary(with_dish[0].dish_config)} vs {_dish_summary(other.dish_config)}"
+            )
     merged: dict[str, list[EntryResult]] = {}
     for part in parts:
         for e in part.entries:
@@ -474,7 +501,26 @@ def merge_comparisons(parts: Sequence[ComparisonResult]) -> ComparisonResult:
         entries=tuple(entries),
         random_check=check,
         wall_seconds=sum(p.wall_seconds for p in parts),
+        dish_config=with_dish[0].dish_config if with_dish else None,
     )
+
+
+def _dish_summary(config: Mapping[str, Any] | None) -> str:
+    """The dish settings in a few words: what differs from the network's paper defaults
+    (``DishConfig.for_cells()`` or ``for_slopes()``), e.g. ``cell dish: outer_steps=0``."""
+    if config is None:
+        return "not recorded"
+    from petridish.dish.config import DishConfig
+
+    dish = DishConfig.from_json(dict(config))
+    base = DishConfig.for_cells() if dish.network == "cell" else DishConfig.for_slopes()
+    changed = [
+        f"{f.name}={getattr(dish, f.name)!r}"
+        for f in dataclasses.fields(dish)
+        if getattr(dish, f.name) != getattr(base, f.name)
+    ]
+    preset = "for_cells()" if dish.network == "cell" else "for_slopes()"
+    return f"DishConfig.{preset}" + (f" with {', '.join(changed)}" if changed else "")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -518,6 +564,8 @@ def markdown(result: ComparisonResult) -> str:
         ),
         "",
     ]
+    if result.uses_dish:
+        lines += [f"Dish of the `+dish` entries: {_dish_summary(result.dish_config)}.", ""]
     marks = result.checkpoints()
     head = (
         "| strategy | evals to target: median | IQR | min-max | missed | "
