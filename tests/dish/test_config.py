@@ -45,3 +45,11 @@ def test_bad_config_names_field(field: str, value: object) -> None:
 def test_unknown_json_field() -> None:
     with pytest.raises(ValueError, match="bogus"):
         DishConfig.from_json({"bogus": 1})
+
+
+def test_describe_names_the_preset_and_what_differs() -> None:
+    assert DishConfig.for_cells().describe() == "DishConfig.for_cells()"
+    assert DishConfig.for_slopes().describe() == "DishConfig.for_slopes()"
+    text = DishConfig.for_cells(outer_steps=0, outer_loss="pairwise").describe()
+    assert text == "DishConfig.for_cells() with outer_steps=0, outer_loss='pairwise'"
+    assert DishConfig.for_slopes(n_samples=20).describe().endswith("with n_samples=20")

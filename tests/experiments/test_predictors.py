@@ -22,6 +22,7 @@ from petridish.experiments.predictors import (
     PredictorBenchmarkConfig,
     build_pool,
     load_benchmark,
+    predictor_markdown,
     ranking_metrics,
     run_predictor_benchmark,
     split_pool,
@@ -218,6 +219,7 @@ def test_writers_round_trip_and_merge(bench: NasBenchNLP, tmp_path: Path) -> Non
     md = paths["markdown"].read_text()
     assert "| Number of parameters (more = better, fixed) |" in md
     assert "4 diverged (excluded)" in md
+    assert "; dish:" not in md  # no dish predictor ran, so no dish settings are listed
     assert paths["figure"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # Rows run separately (another predictor, one more seed) merge into the first result.
@@ -316,3 +318,6 @@ def test_tiny_dish_runs_on_the_same_splits(bench: NasBenchNLP) -> None:
     for r in result.records:
         assert -1.0 <= r.kendall <= 1.0 and r.n_test == result.pool.n_cells - 10
     assert result.runs[0].config["dish"] == dish.to_json()
+    assert "; dish: DishConfig.for_cells() with inner_steps=2, outer_steps=2" in (
+        predictor_markdown(result)
+    )

@@ -163,6 +163,18 @@ class DishConfig:
     def replace(self, **overrides: Any) -> DishConfig:
         return dataclasses.replace(self, **overrides)
 
+    def describe(self) -> str:
+        """This config in a few words for reports: its network's preset and the fields that
+        differ from it, e.g. ``DishConfig.for_cells() with outer_steps=0``."""
+        preset = "for_cells" if self.network == "cell" else "for_slopes"
+        base = getattr(DishConfig, preset)()
+        changed = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) != getattr(base, f.name)
+        ]
+        return f"DishConfig.{preset}()" + (f" with {', '.join(changed)}" if changed else "")
+
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["layer_sizes"] = list(self.layer_sizes)

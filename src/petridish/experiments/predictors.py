@@ -766,6 +766,11 @@ def predictor_markdown(result: BenchmarkResult) -> str:
             f"{len(rc['seeds'])} seeds; {env.get('started_utc', '?')}, "
             f"{env.get('cpu_count', '?')} CPUs, load {env.get('load_average_1m_at_start', '?')}"
             f", backend {env.get('jax_backend', '?')}, wall {env.get('wall_seconds', '?')} s"
+            + (
+                f"; dish: {DishConfig.from_json(dict(rc['dish'])).describe()}"
+                if set(rc["predictors"]) & set(DISH_PREDICTORS) and rc.get("dish") is not None
+                else ""
+            )
         )
     n_constant = sum(s.n_constant for s in summaries)
     if n_constant:

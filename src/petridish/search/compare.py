@@ -506,21 +506,12 @@ def merge_comparisons(parts: Sequence[ComparisonResult]) -> ComparisonResult:
 
 
 def _dish_summary(config: Mapping[str, Any] | None) -> str:
-    """The dish settings in a few words: what differs from the network's paper defaults
-    (``DishConfig.for_cells()`` or ``for_slopes()``), e.g. ``cell dish: outer_steps=0``."""
+    """``DishConfig.describe()`` of a recorded dish config, or "not recorded"."""
     if config is None:
         return "not recorded"
     from petridish.dish.config import DishConfig
 
-    dish = DishConfig.from_json(dict(config))
-    base = DishConfig.for_cells() if dish.network == "cell" else DishConfig.for_slopes()
-    changed = [
-        f"{f.name}={getattr(dish, f.name)!r}"
-        for f in dataclasses.fields(dish)
-        if getattr(dish, f.name) != getattr(base, f.name)
-    ]
-    preset = "for_cells()" if dish.network == "cell" else "for_slopes()"
-    return f"DishConfig.{preset}" + (f" with {', '.join(changed)}" if changed else "")
+    return DishConfig.from_json(dict(config)).describe()
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
