@@ -3,9 +3,9 @@
 Usage: python scripts/merge_comparisons.py PART.json [PART.json ...] --out DIR [--stem NAME]
 
 Each part is a ``compare_<schedule>.json`` written by ``petridish compare``; all parts must
-share the schedule, space, evaluator, targets and the dish settings of their `+dish`
-entries (older files, which did not record them, merge only with each other). Writes ``DIR/<stem>.json``, ``.md`` and
-``.png`` (stem default: ``compare_<schedule>``).
+share the schedule, space, evaluator, targets and the dish settings of their ``+dish``
+entries (older files, which did not record them, merge only with each other). Writes
+``DIR/<stem>.json``, ``.md`` and ``.png`` (stem default: ``compare_<schedule>``).
 """
 
 from __future__ import annotations
