@@ -177,26 +177,18 @@ def test_compare_records_the_dish_it_used(oracle: TabularOracle, tmp_path: Path)
     """A written comparison names its dish; parts with other dish settings never merge."""
     schedule = Schedule("tiny", warmup=5, proposals=10, per_iteration=3, budget=11)
     cheap = DishConfig.for_cells(outer_steps=0, inner_steps=2)
-    targets = oracle.best_digests(3)
     with Store(tmp_path / "cmp.db") as store:
+        kwargs = {"space": oracle.space(), "evaluator": oracle, "store": store}
+        kwargs["targets"] = oracle.best_digests(3)
         result = compare_strategies(
             [StrategyEntry("ga+dish", GAStrategy(), True)],
             [0],
             schedule,
-            space=oracle.space(),
-            evaluator=oracle,
-            store=store,
-            targets=targets,
             dish_config=cheap,
+            **kwargs,
         )
         plain = compare_strategies(
-            [StrategyEntry("random", RandomStrategy(), False)],
-            [0],
-            schedule,
-            space=oracle.space(),
-            evaluator=oracle,
-            store=store,
-            targets=targets,
+            [StrategyEntry("random", RandomStrategy(), False)], [0], schedule, **kwargs
         )
     assert result.dish_config == cheap.to_json()
     md = markdown(result)
