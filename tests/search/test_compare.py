@@ -348,6 +348,8 @@ def test_cli_user_errors(
     assert "'ga+fish'" in capsys.readouterr().err
     assert _cli(["compare", "--seeds", "5-2", *common]) == 2
     assert "'5-2'" in capsys.readouterr().err
+    assert _cli(["compare", "--seeds", "0", *common]) == 2  # a count of zero, not seed 0
+    assert "for seed 0 alone write --seeds 0-0" in capsys.readouterr().err
     assert _cli(["compare", "--schedule", "weekly", *common]) == 2
     assert "'weekly'" in capsys.readouterr().err
 

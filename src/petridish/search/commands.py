@@ -191,6 +191,11 @@ def _parse_seeds(text: str) -> tuple[int, ...]:
         raise _error(
             f"--seeds must be a range like 0-9, a list like 3,5,8 or a count, got {text!r}"
         ) from None
+    if text.strip() == "0":
+        raise _error(
+            "--seeds 0 asks for no seeds (a lone number is a count); for seed 0 alone "
+            "write --seeds 0-0"
+        )
     if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
         raise _error(f"--seeds must give distinct seeds >= 0, got {text!r}")
     return seeds
