@@ -318,6 +318,6 @@ def test_tiny_dish_runs_on_the_same_splits(bench: NasBenchNLP) -> None:
     for r in result.records:
         assert -1.0 <= r.kendall <= 1.0 and r.n_test == result.pool.n_cells - 10
     assert result.runs[0].config["dish"] == dish.to_json()
-    assert "; dish: DishConfig.for_cells() with inner_steps=2, outer_steps=2" in (
-        predictor_markdown(result)
-    )
+    runs = predictor_markdown(result).split("### Runs")[1]
+    assert "; dish: DishConfig.for_cells() with inner_steps=2, outer_steps=2;" in runs
+    assert "; random_dish: DishConfig.for_cells() with inner_steps=2, outer_steps=0" in runs

@@ -721,6 +721,20 @@ def _metric_table(result: BenchmarkResult, metric: str, title: str) -> list[str]
     return [*lines, ""]
 
 
+def _dish_settings(run_config: Mapping[str, Any]) -> str:
+    """``"; dish: <settings>; random_dish: <settings>"`` for the dish predictors of a run (the
+    settings each actually ran with), or "" when the run had none."""
+    if run_config.get("dish") is None:
+        return ""
+    base = DishConfig.from_json(dict(run_config["dish"]))
+    ran = {"dish": base, "random_dish": random_data_dish(base).config}
+    return "".join(
+        f"; {name}: {ran[name].describe()}"
+        for name in DISH_PREDICTORS
+        if name in run_config["predictors"]
+    )
+
+
 def predictor_markdown(result: BenchmarkResult) -> str:
     """Markdown: pool, mean ± std tables of the three metrics, costs, and how it ran."""
     p, k, cfg = result.pool, result.top_k, result.runs[-1].config
@@ -766,11 +780,7 @@ def predictor_markdown(result: BenchmarkResult) -> str:
             f"{len(rc['seeds'])} seeds; {env.get('started_utc', '?')}, "
             f"{env.get('cpu_count', '?')} CPUs, load {env.get('load_average_1m_at_start', '?')}"
             f", backend {env.get('jax_backend', '?')}, wall {env.get('wall_seconds', '?')} s"
-            + (
-                f"; dish: {DishConfig.from_json(dict(rc['dish'])).describe()}"
-                if set(rc["predictors"]) & set(DISH_PREDICTORS) and rc.get("dish") is not None
-                else ""
-            )
+            + _dish_settings(rc)
         )
     n_constant = sum(s.n_constant for s in summaries)
     if n_constant:
