@@ -50,10 +50,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from petridish._logging import logger
+from petridish.dish.config import DishConfig
 from petridish.search.loop import SearchConfig, default_dish_config, evals_to_hit, run_search
 
 if TYPE_CHECKING:
-    from petridish.dish.config import DishConfig
     from petridish.evaluators.base import Evaluator
     from petridish.search.space import SearchSpace
     from petridish.search.strategies.base import Strategy
@@ -509,8 +509,6 @@ def _dish_summary(config: Mapping[str, Any] | None) -> str:
     """``DishConfig.describe()`` of a recorded dish config, or "not recorded"."""
     if config is None:
         return "not recorded"
-    from petridish.dish.config import DishConfig
-
     return DishConfig.from_json(dict(config)).describe()
 
 
