@@ -166,3 +166,75 @@ def test_selection_mse_is_zscored_mse_and_total() -> None:
     assert with_nan == selection_mse(np.array([0.3, 0.1, 1.3, 0.2]), targets)
     assert selection_mse(np.array([np.nan] * 4), targets) == float("inf")
     assert selection_mse(np.full(4, 0.5), targets) == float("inf")
+
+
+def test_val_fraction_holds_out_seeded_validation_motifs() -> None:
+    from petridish.dish.core import holdout_split
+
+    slopes = list(np.linspace(0.3, 1.8, 12))
+    losses = np.array([0.05 + 0.02 * (c - 0.9) ** 2 for c in slopes])
+    train, t_losses, val = holdout_split(_motifs(slopes), losses, 0.25, seed=5)
+    assert val is not None and len(val[0]) == 3 and len(train) == 9
+    # A partition of the motifs, each with its own loss; training order kept.
+    assert sorted(m.slope for m in [*train, *val[0]]) == sorted(slopes)
+    assert [m.slope for m in train] == sorted(m.slope for m in train)
+    for m, loss in zip([*train, *val[0]], [*t_losses, *val[1]], strict=True):
+        assert loss == losses[slopes.index(m.slope)]
+    again = holdout_split(_motifs(slopes), losses, 0.25, seed=5)
+    assert again[2] is not None and again[2][0] == val[0]
+    other = holdout_split(_motifs(slopes), losses, 0.25, seed=6)
+    assert other[2] is not None and other[2][0] != val[0]
+    # Too few motifs to leave 2 for training: no validation, all motifs train.
+    few, few_losses, none = holdout_split(_motifs(slopes[:3]), losses[:3], 0.25, seed=0)
+    assert none is None and len(few) == 3 and few_losses.tolist() == losses[:3].tolist()
+
+
+def test_fit_with_val_fraction_records_held_out_selection() -> None:
+    cfg = CFG.replace(val_fraction=0.3)
+    dish = Dish(cfg).fit(_motifs(SLOPES), LOSSES, seed=0)
+    rec = dish.record
+    # 7 motifs: ceil(0.3 * 7) = 3 held out, 4 train; validation before and after every step.
+    assert rec is not None and rec.n_validation == 3 and rec.n_motifs == 4
+    assert len(rec.val_losses) == cfg.outer_steps + 1 and rec.best_step is not None
+    assert rec.val_losses[rec.best_step] == min(rec.val_losses)
+    # Without a fraction nothing is held out.
+    plain = Dish(CFG).fit(_motifs(SLOPES), LOSSES, seed=0)
+    assert plain.record is not None and plain.record.n_validation == 0
+    assert plain.record.n_motifs == 7 and plain.record.val_losses == ()
+
+
+@pytest.mark.parametrize("patience", [1, 2])
+def test_patience_stops_exactly_patience_steps_after_the_best(patience: int) -> None:
+    # Validation losses that disagree with the training trend: the fit soon stops helping.
+    val = (_motifs([0.45, 0.8, 1.2, 1.45]), [0.072, 0.05, 0.062, 0.037])
+    cfg = CFG.replace(patience=patience, outer_steps=12)
+    full = Dish(CFG.replace(outer_steps=12)).fit(_motifs(SLOPES), LOSSES, seed=0, validation=val)
+    dish = Dish(cfg).fit(_motifs(SLOPES), LOSSES, seed=0, validation=val)
+    rec, ref = dish.record, full.record
+    assert rec is not None and ref is not None and rec.best_step is not None
+    ran = len(rec.outer_losses)
+    # Either every step ran, or it stopped exactly `patience` steps after the best one.
+    assert ran == 12 or ran == rec.best_step + patience
+    # The steps that ran are the full fit's steps.
+    np.testing.assert_allclose(rec.val_losses, ref.val_losses[: ran + 1], rtol=1e-5)
+    # The full run's validation curve says when the patient fit had to stop.
+    curve = np.asarray(ref.val_losses)
+    expected = next(
+        (
+            s
+            for s in range(1, 13)
+            if s - int(np.flatnonzero(curve[: s + 1] <= curve[: s + 1].min())[-1]) >= patience
+        ),
+        12,
+    )
+    assert ran == expected
+    assert ran < 12, "this validation set should stop the fit early"
+
+
+def test_bad_early_stopping_settings_are_named() -> None:
+    with pytest.raises(ValueError, match="val_fraction must be in"):
+        DishConfig.for_slopes(val_fraction=1.0)
+    with pytest.raises(ValueError, match="patience must be an int >= 0, got -1"):
+        DishConfig.for_slopes(patience=-1)
+    with pytest.raises(ValueError, match="restarts must be a positive int, got 0"):
+        DishConfig.for_slopes(restarts=0)

@@ -183,6 +183,20 @@ def test_failed_evaluations_count_and_are_not_learned(tmp_path: Path) -> None:
     assert len(set(res.digests)) == 40
 
 
+def test_guarded_dish_holds_out_results_and_logs_the_kept_step(tmp_path: Path) -> None:
+    guarded = TINY_DISH.replace(val_fraction=0.25, patience=1)
+    cfg = _config(use_dish=True, dish_config=guarded.to_json(), budget_evals=15, proposals=15)
+    res, _ = _run(tmp_path / "g.db", cfg)
+    with Store(tmp_path / "g.db") as store:
+        (rec,) = store.iterations(res.run_id)[1:]
+    fit = rec.extra["dish_fit"]
+    # 10 warm-up results: ceil(0.25 * 10) = 3 held out, 7 trained on.
+    assert fit["n_validation"] == 3 and fit["n_train"] == 7
+    assert 0 <= fit["kept_step"] <= fit["outer_steps_run"] <= 3
+    # patience=1: it stops at the first step that is not better than the kept one.
+    assert fit["outer_steps_run"] in (3, fit["kept_step"] + 1)
+
+
 def test_dish_path_chooses_lowest_scores(tmp_path: Path) -> None:
     # One dish iteration per run: every new training-set size costs a dish compile.
     cfg = _config(use_dish=True, dish_config=TINY_DISH.to_json(), budget_evals=15, proposals=15)
@@ -197,6 +211,10 @@ def test_dish_path_chooses_lowest_scores(tmp_path: Path) -> None:
         assert rec.predicted is not None and len(rec.predicted) == len(rec.proposed)
         order = np.argsort(rec.predicted, kind="stable")[:5]
         assert list(rec.evaluated) == [rec.proposed[i] for i in order]
+        # What the fit did is logged: all 3 outer steps on all ok results, nothing held out.
+        fit = rec.extra["dish_fit"]
+        assert fit["outer_steps_run"] == 3 and fit["n_validation"] == 0
+        assert fit["kept_step"] is None and fit["seconds"] > 0
     # Deterministic with the dish too.
     again, _ = _run(tmp_path / "d2.db", cfg)
     assert again.digests == res.digests

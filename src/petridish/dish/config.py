@@ -63,6 +63,13 @@ class DishConfig:
     # 1 = the paper's single fit.
     restarts: int = 1
     learn_validation: bool = True
+    # Early stopping when fit() is given no validation motifs: hold out this fraction of the
+    # fit's motifs (seeded), keep the outer step whose synthetic data ranks them best (step 0
+    # = the initial random data) and fit on the rest. 0 = fit on all, keep the last step.
+    val_fraction: float = 0.0
+    # With validation motifs (given or held out): stop once this many outer steps in a row
+    # have not lowered the validation loss. 0 = always run all outer steps.
+    patience: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layer_sizes", tuple(int(s) for s in self.layer_sizes))
@@ -81,6 +88,7 @@ class DishConfig:
             "max_slots",
             "outer_decay_first",
             "outer_decay_every",
+            "restarts",
         )
         for name in positive_ints:
             value = getattr(self, name)
@@ -98,6 +106,16 @@ class DishConfig:
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"DishConfig.{name} must be finite and >= 0, got {value!r}")
+        if not math.isfinite(self.val_fraction) or not 0.0 <= self.val_fraction < 1.0:
+            raise ValueError(
+                f"DishConfig.val_fraction must be in [0, 1), got {self.val_fraction!r}"
+            )
+        if (
+            not isinstance(self.patience, int)
+            or isinstance(self.patience, bool)
+            or (self.patience < 0)
+        ):
+            raise ValueError(f"DishConfig.patience must be an int >= 0, got {self.patience!r}")
         if self.outer_loss not in OUTER_LOSSES:
             raise ValueError(
                 f"unknown DishConfig.outer_loss {self.outer_loss!r}; known: {list(OUTER_LOSSES)}"

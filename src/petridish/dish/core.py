@@ -9,6 +9,7 @@ train and validation inputs; ``predict(motifs)`` returns a ``Prediction`` whose
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ class FitRecord:
     """What a fit did: per-step outer losses, timings and its inputs' sizes."""
 
     seed: int
-    n_motifs: int
+    n_motifs: int  # motifs the outer loop trained on (held-out validation motifs excluded)
     outer_losses: tuple[float, ...]
     fit_seconds: float  # wall time of the whole fit, compile included
     compile_seconds: float  # part of fit_seconds spent compiling (0 when cached)
@@ -47,6 +48,7 @@ class FitRecord:
     val_losses: tuple[float, ...] = ()
     best_step: int | None = None
     restart: int = 0  # which of config.restarts fits was kept
+    n_validation: int = 0  # validation motifs (given, or held out by config.val_fraction)
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,32 @@ PREDICT_CHUNK: dict[str, int] = {"cell": 64}
 NODE_BUCKET = 4
 
 
+def holdout_split(
+    motifs: list[Motif], targets: np.ndarray, fraction: float, seed: int
+) -> tuple[list[Motif], np.ndarray, tuple[list[Motif], np.ndarray] | None]:
+    """``(train motifs, train targets, validation or None)``: ``ceil(fraction * n)`` motifs
+    (at least 2) drawn with ``seed`` become the validation set. None (all motifs train) when
+    that would leave under 2 training motifs or validation losses without spread, which can
+    rank nothing; the training motifs keep their order."""
+    n = len(motifs)
+    n_val = max(2, math.ceil(fraction * n))
+    if n - n_val < 2:
+        logger.info("dish fit: %d motifs are too few to hold out validation; fitting on all", n)
+        return motifs, targets, None
+    pick = np.random.default_rng([seed, 2]).permutation(n)[:n_val]
+    is_val = np.zeros(n, bool)
+    is_val[pick] = True
+    if np.ptp(targets[is_val]) == 0:
+        logger.info("dish fit: held-out losses are all equal; fitting on all motifs")
+        return motifs, targets, None
+    val_idx, train_idx = np.flatnonzero(is_val), np.flatnonzero(~is_val)
+    return (
+        [motifs[i] for i in train_idx],
+        targets[train_idx],
+        ([motifs[i] for i in val_idx], targets[val_idx]),
+    )
+
+
 def trim_nodes(config: DishConfig, codes: np.ndarray) -> np.ndarray:
     """``codes`` with trailing all-padding node rows cut off (cell network only; see
     ``CellNet.trim``): the scores are unchanged."""
@@ -240,6 +268,10 @@ class Dish:
 
         With ``validation=(motifs, losses)``, the synthetic data of the outer step with the
         lowest z-scored MSE on those motifs is kept (early stopping); otherwise the last.
+        Without it, ``config.val_fraction > 0`` holds that fraction of ``motifs`` out as the
+        validation set (``holdout_split``) and fits on the rest. With validation and
+        ``config.patience > 0`` the outer loop stops once ``patience`` steps in a row have
+        not lowered the validation loss.
         With ``config.restarts > 1``, that many fits from different initial draws are run
         and the one with the lowest selection loss is kept (validation MSE, or the outer
         loss on the training motifs without validation). Restart 0 uses ``seed`` itself.
@@ -255,6 +287,9 @@ class Dish:
                 )
             val = (val_motifs, check_losses(validation[1], len(val_motifs)))
         cfg = self.config
+        motifs = list(motifs)
+        if val is None and cfg.val_fraction > 0:
+            motifs, targets, val = holdout_split(motifs, targets, cfg.val_fraction, seed)
         t0 = time.perf_counter()
         compile_before = STATS.compile_seconds
         codes = jnp.asarray(trim_nodes(cfg, encode(cfg, kind, motifs)))  # (motifs, ...)
@@ -283,6 +318,7 @@ class Dish:
             val_losses=run.val_losses,
             best_step=run.best_step,
             restart=chosen,
+            n_validation=0 if val is None else len(val[0]),
         )
         logger.info(
             "dish fit: %d motifs, %d outer steps x %d restarts, %.2fs (compile %.2fs), "
@@ -361,6 +397,13 @@ class Dish:
                 validate(step + 1)
             if progress is not None:
                 progress(step + 1, cfg.outer_steps, losses_hist[-1])
+            if cfg.patience and best is not None and step + 1 - best[1] >= cfg.patience:
+                logger.info(
+                    "dish fit: early stop after %d outer steps (validation best at step %d)",
+                    step + 1,
+                    best[1],
+                )
+                break
         best_step = None
         if best is not None:
             _, best_step, synthetic = best

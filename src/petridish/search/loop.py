@@ -451,10 +451,11 @@ class _Run:
         extra: dict[str, Any] = {"candidates": len(candidates), "k": k_full}
         if cfg.use_dish and self.dish_can_fit():
             assert self.dish_config is not None
-            scores = self.dish_scores(iteration, candidates)
+            scores, fit = self.dish_scores(iteration, candidates)
             predicted = [float(s) for s in scores]
             order = np.argsort(scores, kind="stable")
             extra["selector"] = "dish"
+            extra["dish_fit"] = fit
         else:
             select_rng = _rng(cfg.seed, iteration, _SELECT)
             own = None
@@ -488,7 +489,11 @@ class _Run:
         losses = [loss for _, loss in self.history]
         return len(losses) >= _MIN_DISH_TRAIN and max(losses) > min(losses)
 
-    def dish_scores(self, iteration: int, candidates: Sequence[Motif]) -> np.ndarray:
+    def dish_scores(
+        self, iteration: int, candidates: Sequence[Motif]
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Dish scores of ``candidates`` ``(candidates,)`` from a dish fitted on all ok results
+        so far, and what the fit did (for the iteration log)."""
         from petridish.dish.core import Dish
 
         assert self.dish_config is not None
@@ -497,8 +502,18 @@ class _Run:
         t0 = time.perf_counter()
         dish = Dish(self.dish_config).fit(self.ok_motifs, losses, seed=seed)
         scores = np.asarray(dish.predict(list(candidates)).scores, np.float64)  # (candidates,)
-        self.dish_seconds += time.perf_counter() - t0
-        return scores
+        seconds = time.perf_counter() - t0
+        self.dish_seconds += seconds
+        rec = dish.record
+        assert rec is not None
+        fit = {
+            "seconds": round(seconds, 3),
+            "outer_steps_run": len(rec.outer_losses),
+            "n_train": rec.n_motifs,
+            "n_validation": rec.n_validation,
+            "kept_step": rec.best_step,
+        }
+        return scores, fit
 
     def log(
         self,
