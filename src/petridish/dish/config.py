@@ -111,9 +111,9 @@ class DishConfig:
                 f"DishConfig.val_fraction must be in [0, 1), got {self.val_fraction!r}"
             )
         if (
-            not isinstance(self.patience, int)
-            or isinstance(self.patience, bool)
-            or (self.patience < 0)
+            isinstance(self.patience, bool)
+            or not isinstance(self.patience, int)
+            or self.patience < 0
         ):
             raise ValueError(f"DishConfig.patience must be an int >= 0, got {self.patience!r}")
         if self.outer_loss not in OUTER_LOSSES:
