@@ -190,13 +190,11 @@ def holdout_split(
     if n - n_val < 2:
         logger.info("dish fit: %d motifs are too few to hold out validation; fitting on all", n)
         return motifs, targets, None
-    pick = np.random.default_rng([seed, 2]).permutation(n)[:n_val]
-    is_val = np.zeros(n, bool)
-    is_val[pick] = True
-    if np.ptp(targets[is_val]) == 0:
+    val_idx = np.sort(np.random.default_rng([seed, 2]).permutation(n)[:n_val])
+    if np.ptp(targets[val_idx]) == 0:
         logger.info("dish fit: held-out losses are all equal; fitting on all motifs")
         return motifs, targets, None
-    val_idx, train_idx = np.flatnonzero(is_val), np.flatnonzero(~is_val)
+    train_idx = np.setdiff1d(np.arange(n), val_idx)  # ascending: training order kept
     return (
         [motifs[i] for i in train_idx],
         targets[train_idx],
