@@ -15,9 +15,12 @@ misses) over the seeds. Everything else is the search loop as ``petridish compar
 Usage: python scripts/filter_ceiling_study.py [--schedule pool] [--seeds 20]
        [--sigmas 0 0.5 1 1.5 2 3] [--out results/search_nasbench/filter_ceiling]
        python scripts/filter_ceiling_study.py --report PART.json [PART.json ...] --out DIR
+       python scripts/filter_ceiling_study.py --dish-tau STORE.db [STORE.db ...]
 (the second form merges the rows of runs made in parts into one table; misses count as
 budget + 1 in the medians, and the bracket is a 95% bootstrap interval of the median over
-seeds, 10,000 resamples, generator seed 0)
+seeds, 10,000 resamples, generator seed 0. The third reads the iteration logs of dish-filtered
+searches in results databases and prints the Kendall tau-b between the dish's scores and
+the true losses on each iteration's candidates, the number to set beside the table)
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import numpy as np
 from scipy.special import ndtri
 from scipy.stats import kendalltau
 
+from petridish.motifs.base import motif_from_json
 from petridish.search.compare import SCHEDULES
 from petridish.search.loop import SearchConfig, evals_to_hit, run_search
 from petridish.search.oracle import TabularOracle
@@ -96,7 +100,11 @@ def main() -> None:
     ap.add_argument("--sigmas", type=float, nargs="+", default=[0.0, 0.5, 1.0, 1.5, 2.0, 3.0])
     ap.add_argument("--out", default="results/search_nasbench/filter_ceiling")
     ap.add_argument("--report", nargs="+", help="merge these study JSON files, run nothing")
+    ap.add_argument("--dish-tau", nargs="+", help="read dish-filtered runs from these stores")
     args = ap.parse_args()
+    if args.dish_tau:
+        dish_tau([Path(p) for p in args.dish_tau])
+        return
     if args.report:
         write_report([json.loads(Path(p).read_text()) for p in args.report], Path(args.out))
         return
@@ -161,6 +169,31 @@ def main() -> None:
         "rows": rows,
     }
     write_report([report], Path(args.out))
+
+
+def dish_tau(stores: list[Path]) -> None:
+    """Per run in ``stores``: mean Kendall tau-b of the dish's scores against the true losses
+    of the candidates over its dish-ranked iterations; then the mean over runs."""
+    oracle = TabularOracle.load(REFERENCE)
+    per_run: list[float] = []
+    for path in stores:
+        with Store(path) as store:
+            for run in store.runs():
+                taus = []
+                for it in store.iterations(run.run_id):
+                    if it.predicted is None or len(it.proposed) < 2:
+                        continue
+                    true = [oracle.loss(motif_from_json(json.loads(m))) for m in it.proposed]
+                    taus.append(float(kendalltau(it.predicted, true).statistic))
+                if taus:
+                    search = run.config["search"]
+                    per_run.append(statistics.fmean(taus))
+                    print(
+                        f"{path.name} {search['strategy']} seed {search['seed']}: "
+                        f"{len(taus)} iterations, mean tau {per_run[-1]:.3f}"
+                    )
+    if per_run:
+        print(f"mean over {len(per_run)} runs: {statistics.fmean(per_run):.3f}")
 
 
 def median_interval(hits: list[int | None], budget: int) -> tuple[float, float, float]:

@@ -209,7 +209,14 @@ def test_patience_stops_exactly_patience_steps_after_the_best(patience: int) -> 
     val = (_motifs([0.45, 0.8, 1.2, 1.45]), [0.072, 0.05, 0.062, 0.037])
     cfg = CFG.replace(patience=patience, outer_steps=12)
     full = Dish(CFG.replace(outer_steps=12)).fit(_motifs(SLOPES), LOSSES, seed=0, validation=val)
-    dish = Dish(cfg).fit(_motifs(SLOPES), LOSSES, seed=0, validation=val)
+    calls: list[tuple[int, int]] = []
+    dish = Dish(cfg).fit(
+        _motifs(SLOPES),
+        LOSSES,
+        seed=0,
+        validation=val,
+        progress=lambda s, t, _: calls.append((s, t)),
+    )
     rec, ref = dish.record, full.record
     assert rec is not None and ref is not None and rec.best_step is not None
     ran = len(rec.outer_losses)
@@ -229,6 +236,9 @@ def test_patience_stops_exactly_patience_steps_after_the_best(patience: int) -> 
     )
     assert ran == expected
     assert ran < 12, "this validation set should stop the fit early"
+    # Progress: one call per step run, out of 12 until the stop, whose call ends the count.
+    assert [s for s, _ in calls] == list(range(1, ran + 1))
+    assert [t for _, t in calls] == [12] * (ran - 1) + [ran]
 
 
 def test_bad_early_stopping_settings_are_named() -> None:

@@ -269,7 +269,8 @@ class Dish:
         Without it, ``config.val_fraction > 0`` holds that fraction of ``motifs`` out as the
         validation set (``holdout_split``) and fits on the rest. With validation and
         ``config.patience > 0`` the outer loop stops once ``patience`` steps in a row have
-        not lowered the validation loss.
+        not lowered the validation loss. ``progress(step, total, outer loss)`` is called
+        after every outer step; on such an early stop its last call has ``step == total``.
         With ``config.restarts > 1``, that many fits from different initial draws are run
         and the one with the lowest selection loss is kept (validation MSE, or the outer
         loss on the training motifs without validation). Restart 0 uses ``seed`` itself.
@@ -393,13 +394,17 @@ class Dish:
             losses_hist.append(float(loss))
             if val is not None:
                 validate(step + 1)
+            best_at = None if best is None else best[1]
+            stop = bool(cfg.patience) and best_at is not None and step + 1 - best_at >= cfg.patience
             if progress is not None:
-                progress(step + 1, cfg.outer_steps, losses_hist[-1])
-            if cfg.patience and best is not None and step + 1 - best[1] >= cfg.patience:
+                # An early stop ends the fit here: its total becomes the steps run, so a
+                # progress bar fed by this callback ends full rather than short.
+                progress(step + 1, step + 1 if stop else cfg.outer_steps, losses_hist[-1])
+            if stop:
                 logger.info(
                     "dish fit: early stop after %d outer steps (validation best at step %d)",
                     step + 1,
-                    best[1],
+                    best_at,
                 )
                 break
         best_step = None
