@@ -13,7 +13,7 @@ misses) over the seeds. Everything else is the search loop as ``petridish compar
 (same schedule, realisation, warm-up and budget); no dish is fitted.
 
 Usage: python scripts/filter_ceiling_study.py [--schedule pool] [--seeds 20]
-       [--sigmas 0 0.5 1 1.5 2 3] [--out results/search_nasbench/filter_ceiling]
+       [--sigmas 0 0.25 0.5 1 1.5 2 3] [--out results/search_nasbench/filter_ceiling]
        python scripts/filter_ceiling_study.py --report PART.json [PART.json ...] --out DIR
        python scripts/filter_ceiling_study.py --dish-tau STORE.db [STORE.db ...]
 (the second form merges the rows of runs made in parts into one table; misses count as
@@ -97,7 +97,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--schedule", default="pool", choices=sorted(SCHEDULES))
     ap.add_argument("--seeds", type=int, default=20)
-    ap.add_argument("--sigmas", type=float, nargs="+", default=[0.0, 0.5, 1.0, 1.5, 2.0, 3.0])
+    ap.add_argument("--sigmas", type=float, nargs="+", default=[0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0])
     ap.add_argument("--out", default="results/search_nasbench/filter_ceiling")
     ap.add_argument("--report", nargs="+", help="merge these study JSON files, run nothing")
     ap.add_argument("--dish-tau", nargs="+", help="read dish-filtered runs from these stores")
