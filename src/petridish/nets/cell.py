@@ -239,7 +239,10 @@ class CellNet:
     ``node_loop``: ``"scan"`` runs nodes with ``lax.scan`` (compiles in seconds, whatever
     ``max_nodes``); ``"unroll"`` writes the ``M`` nodes out inside the time loop: about 1.7x
     faster second-order inner loops on CPU but a ~4x longer compile (about a minute for 15
-    nodes) that grows with ``max_nodes``; worth it for long fits on NAS-Bench-sized cells.
+    nodes) that grows with ``max_nodes``. That gain was measured on one device
+    (``benchmarks/bench_cell_executor.py``); inside a ``Dish`` fit with the motifs split over
+    the 2 CPU cores it vanished (Table 4 cell fit, 40 cells: 2.88 s per outer step unrolled
+    against 2.67 s with scan, after a 75 s compile), so ``Dish`` keeps ``"scan"``.
     ``remat``: what the backward pass recomputes instead of storing: ``"node"`` each node's
     intermediates (only its gathered inputs are stored), ``"step"`` also each whole time step
     (stores one ``(3, h, batch)`` carry per step: least memory), ``"none"`` nothing (most
