@@ -39,7 +39,7 @@ from scipy.special import ndtri
 from scipy.stats import kendalltau
 
 from petridish.motifs.base import motif_from_json
-from petridish.search.compare import SCHEDULES
+from petridish.search.compare import SCHEDULES, censored_hits
 from petridish.search.loop import SearchConfig, evals_to_hit, run_search
 from petridish.search.oracle import TabularOracle
 from petridish.search.space import CellPoolSpace
@@ -142,7 +142,7 @@ def main() -> None:
                     )
                     hits.append(evals_to_hit(res, targets))
                 found = sorted(h for h in hits if h is not None)
-                q1, med, q3 = np.quantile(censored(hits, sched.budget), [0.25, 0.5, 0.75])
+                q1, med, q3 = np.quantile(censored_hits(hits, sched.budget), [0.25, 0.5, 0.75])
                 row = {
                     "proposals": base,
                     "sigma": sigma,
@@ -195,15 +195,9 @@ def dish_tau(stores: list[Path]) -> None:
         print(f"mean over {len(per_run)} runs: {statistics.fmean(per_run):.3f}")
 
 
-def censored(hits: list[int | None], budget: int) -> np.ndarray:
-    """Evaluations to the first hit per seed, a miss counted as ``budget + 1`` (the rule of
-    ``petridish.search.compare``'s tables): float ``(seeds,)``."""
-    return np.array([budget + 1 if h is None else h for h in hits], float)
-
-
 def median_interval(hits: list[int | None], budget: int) -> tuple[float, float, float]:
     """Median of ``hits`` (misses as ``budget + 1``) and its 95% bootstrap interval."""
-    x = censored(hits, budget)  # (seeds,)
+    x = censored_hits(hits, budget)  # (seeds,)
     boot = np.random.default_rng(0).choice(x, size=(10_000, len(x)), replace=True)
     lo, hi = np.quantile(np.median(boot, axis=1), [0.025, 0.975])
     return float(np.median(x)), float(lo), float(hi)

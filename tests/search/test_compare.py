@@ -15,6 +15,7 @@ from petridish.search.compare import (
     Schedule,
     StrategyEntry,
     _censored_stats,
+    censored_hits,
     compare_strategies,
     markdown,
     merge_comparisons,
@@ -50,6 +51,12 @@ def test_exact_law_matches_a_simulation() -> None:
         random_search_hit_quantiles(10, 0)
     with pytest.raises(ValueError, match="quantiles"):
         random_search_hit_quantiles(10, 1, (1.5,))
+
+
+def test_censored_hits_count_a_miss_as_one_past_the_budget() -> None:
+    x = censored_hits([3, None, 20], budget=20)
+    assert x.dtype == np.float64 and x.tolist() == [3.0, 21.0, 20.0]
+    assert censored_hits([], budget=5).shape == (0,)
 
 
 def test_censored_stats_never_invent_numbers() -> None:

@@ -69,6 +69,7 @@ __all__ = [
     "compare_strategies",
     "markdown",
     "merge_comparisons",
+    "censored_hits",
     "random_search_hit_quantiles",
     "read_json",
     "write_comparison",
@@ -273,11 +274,17 @@ def _finite_or_none(v: float) -> float | None:
     return float(v) if math.isfinite(v) else None
 
 
+def censored_hits(hits: Sequence[int | None], budget: int) -> np.ndarray:
+    """Evaluations to the first target per seed with a miss (None) counted as ``budget + 1``:
+    float64 ``(seeds,)``. The one censoring rule behind every hit table."""
+    return np.array([budget + 1 if h is None else h for h in hits], np.float64)
+
+
 def _censored_stats(hits: Sequence[int | None], budget: int) -> dict[str, float | None]:
     """Quantiles with misses counted as ``budget + 1``; a value above the budget is None."""
     if not hits:
         return {k: None for k in ("median", "q25", "q75", "min", "max")}
-    values = np.array([budget + 1 if h is None else h for h in hits], np.float64)
+    values = censored_hits(hits, budget)
     out: dict[str, float | None] = {}
     for key, q in (("median", 50), ("q25", 25), ("q75", 75), ("min", 0), ("max", 100)):
         v = float(np.percentile(values, q))
