@@ -234,6 +234,11 @@ def test_writers_round_trip_and_merge(bench: NasBenchNLP, tmp_path: Path) -> Non
     assert len(merged.runs) == 2 and len(merged.splits) == 6
     n_seeds = {(s.predictor, s.size): s.n_seeds for s in merged.summaries()}
     assert n_seeds[("oracle", 10)] == 3 and n_seeds[("num_params", 10)] == 2
+    # The report gives each row its own seed count, never the union of all rows' seeds.
+    merged_md = predictor_markdown(merged)
+    assert "scored; 3 seeds" not in merged_md and "scored; seeds per row" in merged_md
+    assert "| Number of parameters (more = better, fixed) | 2 | " in merged_md
+    assert merged_md.count("| oracle | 3 | ") == 3  # Kendall, Spearman, precision tables
     # Re-running a predictor replaces its rows instead of duplicating them.
     assert len(merged.merge(first).records) == len(merged.records)
 

@@ -704,11 +704,11 @@ def _metric_table(result: BenchmarkResult, metric: str, title: str) -> list[str]
     lines = [
         f"### {title}",
         "",
-        "| predictor | " + " | ".join(f"n={n}" for n in sizes) + " |",
-        "|---|" + "---|" * len(sizes),
+        "| predictor | seeds | " + " | ".join(f"n={n}" for n in sizes) + " |",
+        "|---|---|" + "---|" * len(sizes),
     ]
     for name in result.predictors:
-        cells = []
+        cells = [_seed_count(by_key.get((name, n)) for n in sizes)]
         for n in sizes:
             s = by_key.get((name, n))
             if s is None:
@@ -719,6 +719,14 @@ def _metric_table(result: BenchmarkResult, metric: str, title: str) -> list[str]
                 cells.append(_fmt(mean, std, digits))
         lines.append(f"| {_LABELS.get(name, name)} | " + " | ".join(cells) + " |")
     return [*lines, ""]
+
+
+def _seed_count(summaries: Iterable[Summary | None]) -> str:
+    """A row's seed count: ``"20"``, or ``"3-20"`` when it differs between train sizes."""
+    counts = sorted({s.n_seeds for s in summaries if s is not None})
+    if not counts:
+        return ""
+    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
 
 
 def _dish_settings(run_config: Mapping[str, Any]) -> str:
@@ -738,7 +746,13 @@ def _dish_settings(run_config: Mapping[str, Any]) -> str:
 def predictor_markdown(result: BenchmarkResult) -> str:
     """Markdown: pool, mean ± std tables of the three metrics, costs, and how it ran."""
     p, k, cfg = result.pool, result.top_k, result.runs[-1].config
-    seeds = sorted({r.seed for r in result.records})
+    # Rows merged from separate runs can have different seed counts: say so, never the union.
+    counts = sorted({s.n_seeds for s in result.summaries()})
+    seeds_text = (
+        f"{counts[0] if counts else 0} seeds"
+        if len(counts) <= 1
+        else "seeds per row in the tables' seeds column"
+    )
     lines = [
         "# Predictor benchmark: NAS-Bench-NLP recurrent cells",
         "",
@@ -746,7 +760,7 @@ def predictor_markdown(result: BenchmarkResult) -> str:
         f"{p.n_diverged} diverged (excluded); {p.n_cells} distinct canonical cells "
         f"({p.n_merged_runs} repeated runs merged by mean final validation loss).",
         f"Per train size n and seed: n training cells drawn at random, all other "
-        f"{p.n_cells} - n cells scored; {len(seeds)} seeds. Mean ± std (ddof=1) over seeds. "
+        f"{p.n_cells} - n cells scored; {seeds_text}. Mean ± std (ddof=1) over seeds. "
         f"precision@{k} = overlap of predicted and true top-{k} test cells / {k}.",
         f"NN surrogate, trees and GP read the `{cfg['encoding']}` cell encoding; their "
         f"regression targets are `{cfg['target']}` (see petridish.baselines.encodings).",
