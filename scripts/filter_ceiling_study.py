@@ -141,7 +141,6 @@ def main() -> None:
                         run_id=f"{base}-{sigma}-{seed}",
                     )
                     hits.append(evals_to_hit(res, targets))
-                found = sorted(h for h in hits if h is not None)
                 q1, med, q3 = np.quantile(censored_hits(hits, sched.budget), [0.25, 0.5, 0.75])
                 row = {
                     "proposals": base,
@@ -150,7 +149,7 @@ def main() -> None:
                     "median_evals": float(med),
                     "q1": float(q1),
                     "q3": float(q3),
-                    "misses": len(hits) - len(found),
+                    "misses": sum(h is None for h in hits),
                     "hits": hits,
                 }
                 rows.append(row)

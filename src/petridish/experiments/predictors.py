@@ -698,9 +698,11 @@ def _fmt(mean: float, std: float, digits: int = 3) -> str:
     )
 
 
-def _metric_table(result: BenchmarkResult, metric: str, title: str) -> list[str]:
+def _metric_table(
+    result: BenchmarkResult, summaries: Sequence[Summary], metric: str, title: str
+) -> list[str]:
     sizes = result.sizes
-    by_key = {(s.predictor, s.size): s for s in result.summaries()}
+    by_key = {(s.predictor, s.size): s for s in summaries}
     lines = [
         f"### {title}",
         "",
@@ -747,7 +749,8 @@ def predictor_markdown(result: BenchmarkResult) -> str:
     """Markdown: pool, mean ± std tables of the three metrics, costs, and how it ran."""
     p, k, cfg = result.pool, result.top_k, result.runs[-1].config
     # Rows merged from separate runs can have different seed counts: say so, never the union.
-    counts = sorted({s.n_seeds for s in result.summaries()})
+    summaries = result.summaries()
+    counts = sorted({s.n_seeds for s in summaries})
     seeds_text = (
         f"{counts[0] if counts else 0} seeds"
         if len(counts) <= 1
@@ -765,9 +768,9 @@ def predictor_markdown(result: BenchmarkResult) -> str:
         f"NN surrogate, trees and GP read the `{cfg['encoding']}` cell encoding; their "
         f"regression targets are `{cfg['target']}` (see petridish.baselines.encodings).",
         "",
-        *_metric_table(result, "kendall", "Kendall tau-b"),
-        *_metric_table(result, "spearman", "Spearman"),
-        *_metric_table(result, "precision_at_k", f"precision@{k}"),
+        *_metric_table(result, summaries, "kendall", "Kendall tau-b"),
+        *_metric_table(result, summaries, "spearman", "Spearman"),
+        *_metric_table(result, summaries, "precision_at_k", f"precision@{k}"),
         "### Costs",
         "",
         "Measured wall time on the machine of the run (see below); fit seconds are the "
@@ -777,7 +780,6 @@ def predictor_markdown(result: BenchmarkResult) -> str:
         "| predictor | fit s (median, largest n) | query ms / cell | training s / cell |",
         "|---|---|---|---|",
     ]
-    summaries = result.summaries()
     for name in result.predictors:
         mine = [s for s in summaries if s.predictor == name]
         last = mine[-1]
