@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import math
+from typing import Any
+
 from petridish.experiments.slope import PREDICTORS, SlopeReport
 
 _NAMES = {
@@ -9,6 +13,24 @@ _NAMES = {
     "random_dish": "Dish, random data",
     "nn_surrogate": "NN surrogate",
 }
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with tuples as lists and non-finite floats as strings ("nan", "inf"), so
+    that ``json.dumps`` writes strict JSON."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def _settings_json(settings: dict[str, Any]) -> str:
+    """Strict JSON, one setting per line (lists stay on their line)."""
+    items = [f"  {json.dumps(str(k))}: {json.dumps(_json_safe(v))}" for k, v in settings.items()]
+    return "{\n" + ",\n".join(items) + "\n}" if items else "{}"
 
 
 def slope_markdown(report: SlopeReport) -> str:
@@ -47,13 +69,12 @@ def slope_markdown(report: SlopeReport) -> str:
             f"| {s.seed} | {d['spearman']:.3f} | {d['best_slope']:.3f} | "
             f"{m['spearman']:.3f} | {m['best_slope']:.3f} |"
         )
-    cfg = exp.dish.to_json()
     lines += [
         "",
         "## Dish settings",
         "",
         "```json",
-        ", ".join(f'"{k}": {v}' for k, v in cfg.items()),
+        _settings_json(exp.dish.to_json()),
         "```",
         "",
     ]
