@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from petridish import metrics
+from petridish._files import atomic_write, atomic_write_figure
 from petridish._logging import logger
 from petridish.baselines import Predictor
 from petridish.baselines.early_stopping import EarlyStoppingPredictor, complete_logs_by_cell
@@ -805,7 +806,10 @@ def predictor_markdown(result: BenchmarkResult) -> str:
 
 
 def plot_kendall(result: BenchmarkResult, path: str | Path) -> Path:
-    """PNG: mean ± std Kendall tau against train size (log x), one line per predictor."""
+    """PNG: mean ± std Kendall tau against train size (log x), one line per predictor.
+
+    Lines are the mean over seeds and bands ±1 std over seeds (ddof=1, as in the tables),
+    as the legend's title says."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -829,18 +833,20 @@ def plot_kendall(result: BenchmarkResult, path: str | Path) -> Path:
     ax.set_xlabel("training cells")
     ax.set_ylabel("Kendall tau-b on the remaining cells")
     ax.set_title(f"NAS-Bench-NLP: ranking quality vs training cells ({result.pool.n_cells} cells)")
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    seeds = _seed_count(summaries)
+    ax.legend(
+        fontsize=7,
+        title=f"line: mean over {seeds} seeds\nband: ±1 std over seeds",
+        title_fontsize=7,
+        loc="center left",
+        bbox_to_anchor=(1.01, 0.5),
+    )
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, bbox_inches="tight")
-    plt.close(fig)
+    try:
+        atomic_write_figure(fig, out, bbox_inches="tight")
+    finally:
+        plt.close(fig)
     return out
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def write_benchmark(result: BenchmarkResult, out_dir: str | Path) -> dict[str, Path]:
@@ -848,8 +854,8 @@ def write_benchmark(result: BenchmarkResult, out_dir: str | Path) -> dict[str, P
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / JSON_NAME, "markdown": out / MARKDOWN_NAME}
-    _atomic_write(paths["json"], json.dumps(result.to_json(), indent=1, allow_nan=False))
-    _atomic_write(paths["markdown"], predictor_markdown(result))
+    atomic_write(paths["json"], json.dumps(result.to_json(), indent=1, allow_nan=False))
+    atomic_write(paths["markdown"], predictor_markdown(result))
     paths["figure"] = plot_kendall(result, out / FIGURE_NAME)
     return paths
 

@@ -39,8 +39,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from petridish._files import atomic_write, atomic_write_figure
 from petridish._logging import logger
 from petridish.dish.config import DishConfig
 from petridish.search.loop import SearchConfig, default_dish_config, evals_to_hit, run_search
@@ -519,22 +518,9 @@ def _dish_summary(config: Mapping[str, Any] | None) -> str:
     return DishConfig.from_json(dict(config)).describe()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_json(result: ComparisonResult, path: str | Path) -> Path:
     out = Path(path)
-    _atomic_write(out, json.dumps(result.to_json(), indent=2, allow_nan=False).encode())
+    atomic_write(out, json.dumps(result.to_json(), indent=2, allow_nan=False))
     return out
 
 
@@ -599,55 +585,82 @@ def markdown(result: ComparisonResult) -> str:
 
 def write_markdown(result: ComparisonResult, path: str | Path) -> Path:
     out = Path(path)
-    _atomic_write(out, markdown(result).encode())
+    atomic_write(out, markdown(result))
     return out
 
 
 def write_figure(result: ComparisonResult, path: str | Path) -> Path:
-    """Best ground truth so far vs evaluations: median line, 25-75% band, one per entry."""
+    """Best ground truth so far vs evaluations: median line, 25-75% band, one per entry.
+
+    The y axis is cut at the 90th percentile of the median curves so that the region where
+    strategies differ is readable; a curve that starts above the cut gets a triangle at the
+    top edge with its first (worst) median value printed.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from petridish.report.plotting import mark_offscale, offscale_handle
+
     out = Path(path)
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
+    fig, ax = plt.subplots(figsize=(9.5, 4.2), dpi=120)
     x = np.arange(1, result.schedule.budget + 1)
     finite_vals: list[float] = []
+    medians: list[tuple[np.ndarray, str]] = []
     for i, e in enumerate(result.entries):
         curves = np.where(np.isfinite(e.curves), e.curves, np.nan)  # (seeds, budget)
         if np.all(np.isnan(curves)):
             continue
         color = f"C{i}"
         med = np.nanmedian(curves, axis=0)
-        lo, hi = np.nanpercentile(curves, [25, 75], axis=0)
+        n = len(e.seeds)
         ax.plot(
             x,
             med,
             color=color,
             lw=1.6,
             ls="--" if e.use_dish else "-",
-            label=f"{e.label} (median of {len(e.seeds)})",
+            label=f"{e.label}: median of {n} seed{'s' if n != 1 else ''}"
+            + (", band 25-75%" if n > 1 else ""),
         )
-        ax.fill_between(x, lo, hi, color=color, alpha=0.15)
+        if n > 1:
+            lo, hi = np.nanpercentile(curves, [25, 75], axis=0)
+            ax.fill_between(x, lo, hi, color=color, alpha=0.15, lw=0)
         finite_vals += [float(v) for v in med[np.isfinite(med)]]
+        medians.append((med, color))
     if result.target_losses:
-        ax.axhline(min(result.target_losses), color="k", lw=0.8, ls=":", label="best in pool")
+        ax.axhline(
+            min(result.target_losses), color="k", lw=0.8, ls=":", label="best loss in the pool"
+        )
     if finite_vals:
         # Skip the warm-up's tail so the region where strategies differ is readable.
-        top = np.percentile(finite_vals, 90)
+        top = float(np.percentile(finite_vals, 90))
         bottom = min(finite_vals + list(result.target_losses))
         pad = 0.05 * max(top - bottom, 1e-9)
-        ax.set_ylim(bottom - pad, top + pad)
-    ax.axvline(result.schedule.warmup, color="0.6", lw=0.8)
+        limits = (bottom - pad, top + pad)
+        ax.set_ylim(*limits)
+        cut = sum(
+            mark_offscale(ax, x, med, limits, color, most_extreme_only=True)
+            for med, color in medians
+        )
+        if cut:
+            ax.add_line(offscale_handle("median above the axis\n(its worst value printed)"))
+    ax.axvline(
+        result.schedule.warmup,
+        color="0.6",
+        lw=0.8,
+        label=f"end of warm-up ({result.schedule.warmup} evaluations)",
+    )
     ax.set_xlabel("ground-truth evaluations")
-    ax.set_ylabel(f"best ground truth so far ({result.protocol}, lower is better)")
+    ax.set_ylabel(f"best ground truth so far\n({result.protocol}, lower is better)")
     ax.set_title(f"Search on {result.space}: schedule {result.schedule.name}")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
+    try:
+        atomic_write_figure(fig, out, bbox_inches="tight")
+    finally:
+        plt.close(fig)
     return out
 
 
