@@ -177,3 +177,38 @@ def test_all_mirrors_failing(tmp_path: Path, no_env: Path, serve: functools.part
     assert "train-images-idx3-ubyte.gz" in message
     assert "PETRIDISH_DATA_DIR" in message and "data_dir" in message
     assert list(cache.iterdir()) == []  # a bad download never lands in the cache
+
+
+def test_mirrors_from_the_environment_and_one_attempt_per_process(
+    tmp_path: Path, no_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``$PETRIDISH_MNIST_MIRRORS`` replaces the mirror list; a failed download is not tried
+    again in the same process (a search asks for MNIST once per evaluation batch)."""
+    import urllib.error
+
+    from petridish.data import mnist as mnist_module
+
+    urls: list[str] = []
+
+    def refuse(url: str, timeout: float) -> object:
+        urls.append(url)
+        raise urllib.error.URLError("connection refused")
+
+    monkeypatch.setattr(mnist_module.urllib.request, "urlopen", refuse)
+    monkeypatch.setenv("PETRIDISH_MNIST_MIRRORS", "http://127.0.0.1:1/, http://127.0.0.1:2")
+    with pytest.raises(MnistUnavailableError) as first:
+        load_mnist(tmp_path / "empty")
+    assert urls == [
+        "http://127.0.0.1:1/train-images-idx3-ubyte.gz",
+        "http://127.0.0.1:2/train-images-idx3-ubyte.gz",
+    ]
+    assert first.value.failures and all("refused" in f for f in first.value.failures)
+    assert str(tmp_path / "empty") in first.value.searched
+    with pytest.raises(MnistUnavailableError) as second:
+        load_mnist(tmp_path / "empty")
+    assert len(urls) == 2  # not tried again
+    assert str(second.value) == str(first.value)
+    # Another cache directory (or other mirrors) is another download.
+    with pytest.raises(MnistUnavailableError):
+        load_mnist(tmp_path / "empty", cache_dir=tmp_path / "other_cache")
+    assert len(urls) == 4

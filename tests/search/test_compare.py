@@ -249,35 +249,9 @@ def test_compare_rejects_bad_input(oracle: TabularOracle, tmp_path: Path) -> Non
 
 
 def _cli(argv: list[str]) -> int:
-    """``petridish.cli.main`` once ``search``/``compare`` are wired in; until then the same
-    handling (CliError / ValueError -> one line, exit 2) on a parser of their own."""
-    import argparse
+    from petridish.cli import main
 
-    from petridish import cli
-    from petridish.search.commands import add_commands
-
-    sub_action = next(
-        a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)
-    )
-    if "search" in sub_action.choices:
-        return cli.main(argv)
-    parser = argparse.ArgumentParser(prog="petridish")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--config")
-        sp.add_argument("--set", action="append")
-        sp.add_argument("--quiet", action="store_true")
-
-    add_commands(sub, common)
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except (cli.CliError, ValueError, FileNotFoundError) as exc:
-        import sys
-
-        print(f"petridish {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    return main(argv)
 
 
 def test_cli_search_resumes(
@@ -331,6 +305,8 @@ def test_cli_bad_store_is_one_line_exit_2(
             "--space",
             "nasbench_nlp",
             "--no-dish",
+            "--warmup",
+            "2",
             "--budget",
             "5",
             "--store",
@@ -350,7 +326,12 @@ def test_cli_user_errors(
 ) -> None:
     common = ["--store", str(tmp_path / "s.db"), "--data-dir", str(REFERENCE), "--quiet"]
     assert _cli(["search", "--space", "nasbench_nlp", "--no-dish", "--budget", "0", *common]) == 2
-    assert "budget_evals must be an int >= 1, got 0" in capsys.readouterr().err
+    assert "--budget must be an integer >= 1, got 0" in capsys.readouterr().err
+    assert _cli(["search", "--space", "nasbench_nlp", "--budget", "10", *common]) == 2
+    err = capsys.readouterr().err
+    assert "--budget 10 is at or below --warmup 40" in err and "--warmup-only" in err
+    assert _cli(["compare", "--budget", "10", *common]) == 2
+    assert "at or below the warm-up of schedule pool (10)" in capsys.readouterr().err
     assert _cli(["compare", "--strategies", "ga+fish", *common]) == 2
     assert "'ga+fish'" in capsys.readouterr().err
     assert _cli(["compare", "--seeds", "5-2", *common]) == 2

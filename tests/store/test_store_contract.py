@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from petridish.evaluators import Outcome
+from petridish.evaluators import GroundTruthUnavailable, Outcome
 from petridish.motifs import Motif, SigmoidSlope
 from petridish.motifs.cell import random_cell
 from petridish.store import Evaluation, IterationRecord, RunRecord, Store, StoreError
@@ -30,6 +30,12 @@ class Handle:
             self.store.close()
             self.store = Store(self.path)
         return self.store
+
+
+def _record_outcome(store: Store, slope: float, outcome: Outcome) -> Evaluation:
+    return store.record(
+        SigmoidSlope(slope), "fake", "unit", 0, outcome, wall_seconds=0, started_at=0
+    )
 
 
 @pytest.fixture(params=["fresh", "reopened"])
@@ -158,13 +164,70 @@ def test_evaluate_runs_each_key_once(handle: Handle) -> None:
     assert evaluator.calls == [(0.3, 2), (0.3, 3)]
 
 
-def test_evaluator_exception_is_recorded_as_failed_and_not_rerun(handle: Handle) -> None:
+def test_evaluator_exception_is_recorded_as_failed_and_retried(handle: Handle) -> None:
     evaluator = CountingEvaluator(fail=[0.7])
     ev = handle.store.evaluate(SigmoidSlope(0.7), evaluator, seed=0)
     assert ev.status == "failed" and ev.loss is None
     assert ev.reason == "RuntimeError: boom at 0.7"
+    # A failure is not a result: asked again, the store runs the evaluation again.
     again = handle.reopen().evaluate(SigmoidSlope(0.7), evaluator, seed=0)
-    assert again == ev and len(evaluator.calls) == 1
+    assert again.status == "failed" and again.id != ev.id and len(evaluator.calls) == 2
+    evaluator.fail.clear()  # the cause is gone (data provided, a bug fixed)
+    ok = handle.reopen().evaluate(SigmoidSlope(0.7), evaluator, seed=0)
+    assert ok.status == "ok" and ok.loss == 0.7 and len(evaluator.calls) == 3
+    # A result is final: no more runs.
+    assert handle.reopen().evaluate(SigmoidSlope(0.7), evaluator, seed=0) == ok
+    assert len(evaluator.calls) == 3
+    store = handle.reopen()
+    assert store.get(SigmoidSlope(0.7), "fake", "unit", 0) == ok
+    assert len(store) == 1 and store.evaluations(status="failed") == []
+    # The failed attempts are kept as history, oldest first, with their own ids.
+    history = store.history(SigmoidSlope(0.7), "fake", "unit", 0)
+    assert [(e.status, e.id) for e in history] == [
+        ("failed", ev.id),
+        ("failed", again.id),
+        ("ok", ok.id),
+    ]
+    assert history[0] == ev and history[1] == again
+    assert store.failed_attempts() == [ev, again]
+    assert store.failed_attempts(evaluator="other") == []
+
+
+def test_diverged_is_final_and_failed_is_replaced_by_record(handle: Handle) -> None:
+    diverged = handle.store.record(
+        SigmoidSlope(1.0), "fake", "unit", 0, Outcome("diverged"), wall_seconds=0, started_at=0
+    )
+    evaluator = CountingEvaluator()
+    assert handle.reopen().evaluate(SigmoidSlope(1.0), evaluator, seed=0) == diverged
+    assert handle.reopen().evaluate_many([SigmoidSlope(1.0)], evaluator, 0) == [diverged]
+    assert evaluator.calls == []
+    failed = _record_outcome(handle.reopen(), 2.0, Outcome("failed", reason="no data"))
+    # Recording over a failure replaces it; recording over a result keeps the result.
+    ok = _record_outcome(handle.reopen(), 2.0, Outcome("ok", loss=0.5))
+    assert ok.status == "ok" and ok.id > failed.id
+    assert _record_outcome(handle.reopen(), 2.0, Outcome("failed", reason="late")) == ok
+    store = handle.reopen()
+    assert [e.reason for e in store.failed_attempts()] == ["no data"]
+    assert len(store) == 2
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_ground_truth_unavailable_is_not_recorded(handle: Handle, batched: bool) -> None:
+    class NoData(CountingEvaluator):
+        def evaluate(self, motif: Motif, seed: int) -> Outcome:
+            self.calls.append((0.0, seed))
+            raise GroundTruthUnavailable("MNIST is not available")
+
+        def _evaluate_many(self, motifs: Sequence[Motif], seed: int) -> list[Outcome]:
+            self.batches.append(len(motifs))
+            raise GroundTruthUnavailable("MNIST is not available")
+
+    evaluator = NoData(batched=batched)
+    with pytest.raises(GroundTruthUnavailable, match="MNIST"):
+        handle.store.evaluate_many([SigmoidSlope(s) for s in (0.1, 0.2, 0.3)], evaluator, 0)
+    # Stopped at the first failure: one call (or one batch), no one-at-a-time fallback.
+    assert len(evaluator.calls) + len(evaluator.batches) == 1
+    assert len(handle.reopen()) == 0 and handle.reopen().failed_attempts() == []
 
 
 def test_keyboard_interrupt_is_not_recorded(handle: Handle) -> None:

@@ -100,6 +100,55 @@ def test_newer_format_version_is_refused(tmp_path: Path) -> None:
     assert f"version {FORMAT_VERSION + 1} is newer" in message
 
 
+def test_version_1_store_is_upgraded_and_its_failures_retried(tmp_path: Path) -> None:
+    """A store written before failed evaluations became retryable (format 1, where they
+    were final) opens as format 2; its failed rows are run again, its results kept."""
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in store_sqlite._SCHEMA_V1.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.executemany(
+        "INSERT INTO meta (key, value) VALUES (?, ?)",
+        [("format", store_sqlite.FORMAT_NAME), ("version", "1"), ("created_at", "0")],
+    )
+    conn.execute(f"PRAGMA application_id = {store_sqlite.APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    # Rows as format 1 wrote them (the record path is the same for both formats).
+    with sqlite3.connect(path, isolation_level=None) as raw:
+        for slope, status, loss in ((0.5, "ok", 0.5), (0.6, "failed", None)):
+            m = SigmoidSlope(slope)
+            raw.execute(
+                "INSERT INTO evaluations (motif_hash, motif_kind, motif_json, evaluator, "
+                "protocol, seed, status, loss, metrics, curve, reason, wall_seconds, "
+                "started_at, finished_at) VALUES (?, ?, ?, 'fake', 'unit', 0, ?, ?, '{}', "
+                "'[]', '', 0, 0, 0)",
+                (m.digest, m.kind, m.canonical(), status, loss),
+            )
+    raw.close()
+    calls: list[float] = []
+
+    class Fake:
+        name, protocol = "fake", "unit"
+
+        def evaluate(self, motif: Motif, seed: int) -> Outcome:
+            assert isinstance(motif, SigmoidSlope)
+            calls.append(motif.slope)
+            return Outcome("ok", loss=motif.slope)
+
+    with Store(path) as store:
+        got = store.evaluate_many([SigmoidSlope(0.5), SigmoidSlope(0.6)], Fake(), 0)
+        assert [e.status for e in got] == ["ok", "ok"] and calls == [0.6]
+        assert [e.motif for e in store.failed_attempts()] == [SigmoidSlope(0.6)]
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == FORMAT_VERSION == 2
+        assert raw.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == ("2",)
+    raw.close()
+    with Store(path) as store:  # opens cleanly as format 2
+        assert len(store) == 2
+
+
 def test_damaged_meta_table_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     _filled(path, 1)

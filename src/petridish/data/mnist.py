@@ -10,10 +10,13 @@ Contract:
   circulation differ byte-wise, the payload does not). A corrupt or truncated file raises
   ``ChecksumError`` (a ``ValueError``) naming the file; it is never silently replaced.
 * Files found nowhere are downloaded, when ``download`` is true, from ``MIRRORS`` (or the
-  ``mirrors`` argument) into the cache directory. A download is written to a temporary file
+  ``mirrors`` argument, or the comma-separated URLs in ``$PETRIDISH_MNIST_MIRRORS``) into
+  the cache directory. A download is written to a temporary file
   in the same directory, verified, then renamed into place, so a bad or partial download
   never lands under the final name. If no mirror delivers a good copy,
   ``MnistUnavailableError`` says which files are expected and how to provide them.
+  A download that failed is not tried again in the same process (same file, mirrors and
+  cache directory): the same error is raised at once, and its warning is not repeated.
 * The IDX headers (magic number, dimensions) are checked by our own parser.
 * Arrays are returned as ``uint8`` NumPy arrays in a frozen ``Mnist`` record; nothing is
   mutated afterwards (the arrays are marked read-only).
@@ -63,6 +66,7 @@ MIRRORS: tuple[str, ...] = (
 
 DATA_DIR_ENV = "PETRIDISH_DATA_DIR"
 CACHE_DIR_ENV = "PETRIDISH_CACHE_DIR"
+MIRRORS_ENV = "PETRIDISH_MNIST_MIRRORS"
 
 # IDX magic: two zero bytes, a type code (0x08 = unsigned byte), the number of dimensions.
 _IDX_UBYTE = 0x08
@@ -77,7 +81,22 @@ class ChecksumError(ValueError):
 
 
 class MnistUnavailableError(FileNotFoundError):
-    """The MNIST files are neither on disk nor downloadable."""
+    """The MNIST files are neither on disk nor downloadable.
+
+    ``searched`` lists the folders looked in, ``failures`` what each download attempt
+    answered (empty when downloading was off).
+    """
+
+    def __init__(
+        self, message: str, *, searched: Sequence[str] = (), failures: Sequence[str] = ()
+    ) -> None:
+        super().__init__(message)
+        self.searched = tuple(searched)
+        self.failures = tuple(failures)
+
+
+# (file name, mirrors, cache dir) -> the failures of its download in this process.
+_FAILED_DOWNLOADS: dict[tuple[str, tuple[str, ...], str], tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +114,14 @@ def default_cache_dir() -> Path:
     root = os.environ.get(CACHE_DIR_ENV)
     base = Path(root).expanduser() if root else Path.home() / ".cache" / "petridish"
     return base / "mnist"
+
+
+def _default_mirrors() -> tuple[str, ...]:
+    """``$PETRIDISH_MNIST_MIRRORS`` (comma-separated base URLs) when set, else ``MIRRORS``."""
+    text = os.environ.get(MIRRORS_ENV, "").strip()
+    if not text:
+        return MIRRORS
+    return tuple(u.strip() for u in text.split(",") if u.strip())
 
 
 def _search_dirs(data_dir: str | os.PathLike[str] | None, cache_dir: Path) -> list[Path]:
@@ -130,9 +157,33 @@ def _decompress_verified(path: Path, name: str, raw: bytes | None = None) -> byt
     return data
 
 
-def _download(name: str, cache_dir: Path, mirrors: Sequence[str]) -> tuple[Path, bytes]:
-    """Fetch ``name`` from the first mirror that serves a verified copy; atomic write."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
+def _download(
+    name: str, cache_dir: Path, mirrors: Sequence[str], searched: Sequence[Path] = ()
+) -> tuple[Path, bytes]:
+    """Fetch ``name`` from the first mirror that serves a verified copy; atomic write.
+
+    A download of the same file from the same mirrors into the same cache that failed
+    earlier in this process fails again at once, with the same message.
+    """
+    where = [str(d) for d in searched]
+    key = (name, tuple(mirrors), str(cache_dir))
+    if key in _FAILED_DOWNLOADS:
+        failures_before = _FAILED_DOWNLOADS[key]
+        raise MnistUnavailableError(
+            _unavailable_message(name, cache_dir, failures_before),
+            searched=where,
+            failures=failures_before,
+        )
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        failures_mkdir = (f"cannot create the cache directory {cache_dir}: {err}",)
+        _FAILED_DOWNLOADS[key] = failures_mkdir
+        raise MnistUnavailableError(
+            _unavailable_message(name, cache_dir, failures_mkdir),
+            searched=where,
+            failures=failures_mkdir,
+        ) from None
     target = cache_dir / name
     failures: list[str] = []
     for mirror in mirrors:
@@ -144,7 +195,8 @@ def _download(name: str, cache_dir: Path, mirrors: Sequence[str]) -> tuple[Path,
                 raw = response.read()
         except (urllib.error.URLError, OSError, ValueError) as err:
             failures.append(f"{url}: {err}")
-            logger.warning("download of %s failed: %s", url, err)
+            # Not a warning: the error raised below lists every failed mirror.
+            logger.info("download of %s failed: %s", url, err)
             continue
         # Verify before anything lands under the final name.
         fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=cache_dir)
@@ -162,7 +214,10 @@ def _download(name: str, cache_dir: Path, mirrors: Sequence[str]) -> tuple[Path,
             if tmp.exists():
                 tmp.unlink()
         return target, data
-    raise MnistUnavailableError(_unavailable_message(name, cache_dir, failures))
+    _FAILED_DOWNLOADS[key] = tuple(failures)
+    raise MnistUnavailableError(
+        _unavailable_message(name, cache_dir, failures), searched=where, failures=failures
+    )
 
 
 def _unavailable_message(name: str, cache_dir: Path, failures: Sequence[str]) -> str:
@@ -209,7 +264,7 @@ def load_mnist(
     """
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     dirs = _search_dirs(data_dir, cache)
-    chosen_mirrors = tuple(MIRRORS if mirrors is None else mirrors)
+    chosen_mirrors = tuple(_default_mirrors() if mirrors is None else mirrors)
     payloads: dict[str, bytes] = {}
     for name in FILES:
         found = next((d / name for d in dirs if (d / name).is_file()), None)
@@ -217,10 +272,11 @@ def load_mnist(
             payloads[name] = _decompress_verified(found, name)
             logger.debug("verified %s", found)
         elif download:
-            _, payloads[name] = _download(name, cache, chosen_mirrors)
+            _, payloads[name] = _download(name, cache, chosen_mirrors, dirs)
         else:
             raise MnistUnavailableError(
-                _unavailable_message(name, cache, [f"searched {[str(d) for d in dirs]}"])
+                _unavailable_message(name, cache, [f"searched {[str(d) for d in dirs]}"]),
+                searched=[str(d) for d in dirs],
             )
     return Mnist(
         train_images=_parse_idx(

@@ -7,6 +7,7 @@ evaluator over the MNIST MLP trainer.
 from petridish.evaluators.base import (
     STATUSES,
     Evaluator,
+    GroundTruthUnavailable,
     Outcome,
     Status,
     evaluate_batch,
@@ -21,6 +22,7 @@ from petridish.evaluators.mnist_slope import (
 __all__ = [
     "STATUSES",
     "Evaluator",
+    "GroundTruthUnavailable",
     "MnistSlopeEvaluator",
     "Outcome",
     "Status",

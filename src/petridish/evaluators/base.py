@@ -9,7 +9,13 @@ An ``Outcome`` is one of:
 
 - ``"ok"``: ``loss`` is a finite float, lower is better;
 - ``"diverged"``: training ran but produced no usable number (NaN/inf); ``loss`` is None;
-- ``"failed"``: the evaluation could not run; ``reason`` says why, ``loss`` is None.
+- ``"failed"``: the evaluation could not run; ``reason`` says why, ``loss`` is None. A
+  failure is not a result: the store runs a failed evaluation again when it is asked for
+  it again (keeping the failed attempt as history).
+
+An evaluator that cannot evaluate anything at all (its data is missing and cannot be
+downloaded) raises ``GroundTruthUnavailable`` instead of returning ``failed`` outcomes: the
+store records nothing for it and lets it through, and a search stops at once.
 
 Evaluators are pure with respect to ``(motif, seed)`` under a fixed ``protocol``: the same
 inputs give the same outcome, which is what lets the store cache results by that key.
@@ -24,8 +30,31 @@ from typing import Literal, Protocol, runtime_checkable
 
 from petridish.motifs.base import Motif
 
+__all__ = [
+    "STATUSES",
+    "Evaluator",
+    "GroundTruthUnavailable",
+    "Outcome",
+    "Status",
+    "evaluate_batch",
+    "has_evaluate_many",
+]
+
 Status = Literal["ok", "failed", "diverged"]
 STATUSES: tuple[Status, ...] = ("ok", "failed", "diverged")
+
+
+class GroundTruthUnavailable(RuntimeError):
+    """No motif can be evaluated: the evaluator's data is missing and cannot be had (not on
+    disk, download impossible). Not a property of any motif, so never stored as an outcome.
+
+    The message says what is missing; ``remedy`` (may be empty) says how to provide it in
+    library terms.
+    """
+
+    def __init__(self, message: str, *, remedy: str = "") -> None:
+        super().__init__(message)
+        self.remedy = remedy
 
 
 @dataclass(frozen=True)

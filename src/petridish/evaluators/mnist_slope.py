@@ -21,6 +21,10 @@ Contract:
 * Motifs that are not ``SigmoidSlope`` raise ``ValueError`` naming the type; seeds must be
   in ``[0, 2**32)``. MNIST is loaded on first use and kept (read-only) for the
   process, for the last data folder asked.
+* MNIST that cannot be had (not on disk and not downloadable, or a corrupt file) raises
+  ``GroundTruthUnavailable``: no slope can be evaluated, so nothing is a ``failed``
+  outcome. The evaluator remembers the failure and raises it again at once on later calls
+  (one download attempt per process; see ``petridish.data.mnist``).
 """
 
 from __future__ import annotations
@@ -29,19 +33,19 @@ import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol as TypingProtocol
 
 import numpy as np
 
 from petridish._logging import logger
-from petridish.evaluators.base import Outcome
+from petridish.evaluators.base import GroundTruthUnavailable, Outcome
 from petridish.motifs.base import Motif
 from petridish.motifs.slope import SigmoidSlope
 from petridish.truth.mnist_mlp import PROTOCOLS, Protocol, SlopeResult, get_protocol, train_slopes
 
 if TYPE_CHECKING:
-    # Only for annotations: the store imports the evaluator contract from this package.
-    from petridish.store import Evaluation, Store
+    from petridish.evaluators.base import Evaluator
 
 __all__ = [
     "EVALUATOR_NAME",
@@ -98,13 +102,27 @@ class MnistSlopeEvaluator:
         self.chunk = chunk
         self._protocol = proto
         self._data: Data | None = data
+        self._unavailable: GroundTruthUnavailable | None = None
 
     def __repr__(self) -> str:
         return f"MnistSlopeEvaluator(data_dir={self.data_dir!r}, protocol={self.protocol!r})"
 
     def _load(self) -> Data:
         if self._data is None:
-            self._data = _mnist_split(None if self.data_dir is None else str(self.data_dir))
+            if self._unavailable is not None:
+                raise self._unavailable
+            from petridish.data.mnist import ChecksumError, MnistUnavailableError
+
+            try:
+                self._data = _mnist_split(None if self.data_dir is None else str(self.data_dir))
+            except MnistUnavailableError as exc:
+                self._unavailable = _unavailable(exc)
+                raise self._unavailable from exc
+            except ChecksumError as exc:
+                self._unavailable = GroundTruthUnavailable(
+                    f"MNIST is not usable: {exc}", remedy="replace the file named above"
+                )
+                raise self._unavailable from exc
         return self._data
 
     def evaluate(self, motif: Motif, seed: int) -> Outcome:
@@ -121,6 +139,25 @@ class MnistSlopeEvaluator:
             slopes, self._protocol, data=self._load(), seeds=[seed], chunk=self.chunk
         )
         return [outcome_from_result(r) for r in results]
+
+
+def _unavailable(exc: Exception) -> GroundTruthUnavailable:
+    """``GroundTruthUnavailable`` for an ``MnistUnavailableError``, in a few words."""
+    searched = getattr(exc, "searched", ())
+    failures = getattr(exc, "failures", ())
+    parts = []
+    if searched:
+        parts.append(f"not found in {', '.join(searched)}")
+    if failures:
+        parts.append(f"the download failed ({'; '.join(failures)})")
+    elif searched:
+        parts.append("downloading is off")
+    what = " and ".join(parts) if parts else str(exc)
+    return GroundTruthUnavailable(
+        f"MNIST is not available: {what}",
+        remedy="put the four MNIST files in a folder and pass it as data_dir or set "
+        "PETRIDISH_DATA_DIR to it",
+    )
 
 
 def outcome_from_result(result: SlopeResult) -> Outcome:
@@ -147,14 +184,51 @@ def outcome_from_result(result: SlopeResult) -> Outcome:
     return Outcome("ok", loss=1.0 - accuracy, metrics=metrics, curve=curve)
 
 
+class StoredEvaluation(TypingProtocol):
+    """What ``petridish.store.Evaluation`` offers the functions below (the store imports
+    this package, so it is described here rather than imported)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def motif(self) -> Motif: ...
+    @property
+    def motif_kind(self) -> str: ...
+    @property
+    def motif_json(self) -> str: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def metrics(self) -> dict[str, float]: ...
+
+
+E = TypeVar("E", bound=StoredEvaluation, covariant=True)
+
+
+class EvaluationStore(TypingProtocol[E]):
+    """What ``measure_slopes_into_store`` needs of ``petridish.store.Store``."""
+
+    def evaluate_many(
+        self,
+        motifs: Sequence[Motif],
+        evaluator: Evaluator,
+        seed: int,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Sequence[E]: ...
+
+
 def measure_slopes_into_store(
-    store: Store,
+    store: EvaluationStore[E],
     slopes: Iterable[float | SigmoidSlope],
     seeds: Iterable[int],
     protocol: str | Protocol,
     data_dir: str | Path | None,
     progress: Callable[[int, int], None] | None = None,
-) -> list[Evaluation]:
+) -> list[E]:
     """Measure every (slope, seed) through ``store``; already stored ones are not retrained.
 
     Returns the evaluations slope-major (all seeds of the first slope, then the next), the
@@ -171,7 +245,7 @@ def measure_slopes_into_store(
         _check_seed(seed)
     evaluator = MnistSlopeEvaluator(data_dir, protocol)
     total = len(motifs) * len(run_seeds)
-    by_seed: list[list[Evaluation]] = []
+    by_seed: list[list[E]] = []
     for i, seed in enumerate(run_seeds):
         offset = i * len(motifs)
 
@@ -179,7 +253,7 @@ def measure_slopes_into_store(
             if progress is not None:
                 progress(offset + done, total)
 
-        by_seed.append(store.evaluate_many(motifs, evaluator, seed, seed_progress))
+        by_seed.append(list(store.evaluate_many(motifs, evaluator, seed, seed_progress)))
     failed = [e for column in by_seed for e in column if e.status != "ok"]
     if failed:
         logger.warning(
@@ -195,7 +269,7 @@ def measure_slopes_into_store(
 
 
 def slope_table_from_evaluations(
-    evaluations: Iterable[Evaluation],
+    evaluations: Iterable[StoredEvaluation],
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(slopes, mean accuracy)`` over the ``ok`` evaluations, sorted by slope.
 

@@ -28,11 +28,15 @@ Contract
    (checked between iterations: an iteration that started is finished), or when the space
    has no unevaluated motif left.
 
-Ground truth goes through the ``Store``: a motif already evaluated there (by this run or
-any other, same evaluator, protocol and ``eval_seed``) is read back, never re-run.
-Evaluations that are ``failed`` or ``diverged`` count toward the budget and are never
-proposed again (``realize`` and the ``exclude`` above see them), but they are left out of
-what the dish and the strategy learn from (the history): they carry no loss to rank by.
+Ground truth goes through the ``Store``: a motif with a stored result (``ok`` or
+``diverged``, by this run or any other, same evaluator, protocol and ``eval_seed``) is read
+back, never re-run; a stored ``failed`` evaluation is not a result and is run again.
+Within one call, evaluations that are ``failed`` or ``diverged`` count toward the budget
+and are never proposed again (``realize`` and the ``exclude`` above see them), but they
+are left out of what the dish and the strategy learn from (the history): they carry no
+loss to rank by. An evaluator that raises ``GroundTruthUnavailable`` (no motif can be
+evaluated at all, e.g. its data is missing) stops the search at once: the exception
+propagates, the interrupted iteration is not logged, and the same search resumes later.
 
 Determinism and resuming
 ------------------------
@@ -48,6 +52,13 @@ iteration interrupted half-way (a crash, a kill) or cut short by the budget is r
 its own random streams, so it makes the same choices, and its finished evaluations come
 from the store. A resumed run therefore equals an uninterrupted one with the final budget,
 and one re-run with a smaller budget returns the prefix of the longer run.
+
+Failed evaluations are retried on resume: replaying a logged iteration whose evaluations
+include ``failed`` ones evaluates those again (its choices stand: they were made before
+it). If a retry now succeeds, the later logged iterations chose from a history without
+that result: they are discarded (``Store.discard_iterations``) and redone, so the resumed
+run equals one in which the evaluation had succeeded the first time. Retries that fail
+again change nothing, and the replay goes on.
 """
 
 from __future__ import annotations
@@ -74,6 +85,7 @@ if TYPE_CHECKING:
     from petridish.store import Evaluation, IterationRecord, Store
 
 __all__ = [
+    "FitProgressFn",
     "ProgressFn",
     "SearchConfig",
     "SearchResult",
@@ -84,6 +96,10 @@ __all__ = [
 
 ProgressFn = Callable[[int, int, float], None]
 """``progress(evaluations spent, evaluation budget, best ok loss so far or inf)``."""
+
+FitProgressFn = Callable[[int, int, int, float], None]
+"""``fit_progress(iteration, outer step, outer steps, outer loss)`` during a dish fit (the
+dish's own ``progress``, with the iteration it is fitted for)."""
 
 # Random streams of one iteration: np.random.default_rng([seed, iteration, stream]).
 _WARMUP, _PROPOSE, _SELECT, _DISH = 0, 1, 2, 3
@@ -331,6 +347,7 @@ class _Run:
         store: Store,
         dish_config: DishConfig | None,
         progress: ProgressFn | None,
+        fit_progress: FitProgressFn | None = None,
     ) -> None:
         self.config = config
         self.run_id = run_id
@@ -340,6 +357,7 @@ class _Run:
         self.store = store
         self.dish_config = dish_config
         self.progress = progress
+        self.fit_progress = fit_progress
         self.evaluations: list[Evaluation] = []
         self.iteration_of: list[int] = []
         self.digests: set[str] = set()  # every motif evaluated, failed ones included
@@ -376,7 +394,8 @@ class _Run:
 
     def evaluate(self, motifs: Sequence[Motif]) -> list[Evaluation]:
         name, protocol, seed = self.evaluator.name, self.evaluator.protocol, self.config.eval_seed
-        self.reused += sum(self.store.get(m, name, protocol, seed) is not None for m in motifs)
+        stored = [self.store.get(m, name, protocol, seed) for m in motifs]
+        self.reused += sum(ev is not None and ev.status != "failed" for ev in stored)
         base = len(self.evaluations)
 
         def step(done: int, _total: int) -> None:
@@ -410,8 +429,39 @@ class _Run:
                 )
                 return expected
             taken = [ev for ev in stored if ev is not None][: self.left]
-            self.reused += len(taken)
-            self.add(taken, record.iteration)
+            failed = [ev for ev in taken if ev.status == "failed"]
+            if not failed:
+                self.reused += len(taken)
+                self.add(taken, record.iteration)
+                if self.left <= 0:
+                    return expected + 1
+                continue
+            # Failures are not results: evaluate them again (the store reruns only those).
+            logger.info(
+                "run %s: iteration %d has %d failed evaluations; retrying them",
+                self.run_id,
+                record.iteration,
+                len(failed),
+            )
+            retried = self.evaluate([ev.motif for ev in taken])
+            self.add(retried, record.iteration)
+            now_ok = sum(
+                new.status == "ok"
+                for old, new in zip(taken, retried, strict=True)
+                if old.status == "failed"
+            )
+            if now_ok and expected + 1 < len(records):
+                # The later iterations chose without these results: redo them.
+                dropped = self.store.discard_iterations(self.run_id, record.iteration)
+                logger.info(
+                    "run %s: %d retried evaluations of iteration %d succeeded; redoing the "
+                    "%d iterations after it",
+                    self.run_id,
+                    now_ok,
+                    record.iteration,
+                    dropped,
+                )
+                return expected + 1
             if self.left <= 0:
                 return expected + 1
         return len(records)
@@ -495,6 +545,17 @@ class _Run:
         losses = [loss for _, loss in self.history]
         return len(losses) >= _MIN_DISH_TRAIN and max(losses) > min(losses)
 
+    def fit_reporter(self, iteration: int) -> Callable[[int, int, float], None] | None:
+        """The dish fit's ``progress`` for ``iteration``, passing on to ``fit_progress``."""
+        fit_progress = self.fit_progress
+        if fit_progress is None:
+            return None
+
+        def report(step: int, total: int, loss: float) -> None:
+            fit_progress(iteration, step, total, float(loss))
+
+        return report
+
     def dish_scores(
         self, iteration: int, candidates: Sequence[Motif]
     ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -506,7 +567,9 @@ class _Run:
         seed = int(_rng(self.config.seed, iteration, _DISH).integers(2**31 - 1))
         losses = np.array([loss for _, loss in self.history], np.float64)
         t0 = time.perf_counter()
-        dish = Dish(self.dish_config).fit(self.ok_motifs, losses, seed=seed)
+        dish = Dish(self.dish_config).fit(
+            self.ok_motifs, losses, seed=seed, progress=self.fit_reporter(iteration)
+        )
         scores = np.asarray(dish.predict(list(candidates)).scores, np.float64)  # (candidates,)
         seconds = time.perf_counter() - t0
         self.dish_seconds += seconds
@@ -570,12 +633,15 @@ def run_search(
     store: Store,
     run_id: str | None = None,
     progress: ProgressFn | None = None,
+    fit_progress: FitProgressFn | None = None,
 ) -> SearchResult:
     """Run (or resume) the search ``config`` describes; see the module docstring.
 
     ``run_id`` defaults to ``config.run_id(...)``, a hash of the configuration without its
     budgets and of the strategy's hyperparameters; the same search on the same store
     resumes. A different configuration under an existing ``run_id`` is a ``StoreError``.
+    ``progress`` is called after every evaluation, ``fit_progress`` after every outer step
+    of a dish fit. ``GroundTruthUnavailable`` from the evaluator propagates (see above).
     """
     t0 = time.perf_counter()
     config = _check_names(config, space, strategy, evaluator)
@@ -586,7 +652,9 @@ def run_search(
     params = _strategy_params(strategy)
     run_id = run_id or config.run_id(params)
     store.start_run(run_id, {"search": config.identity(), "strategy_params": params})
-    run = _Run(config, run_id, space, strategy, evaluator, store, dish_config, progress)
+    run = _Run(
+        config, run_id, space, strategy, evaluator, store, dish_config, progress, fit_progress
+    )
 
     start = run.replay(store.iterations(run_id))
     if start > 0:

@@ -2,9 +2,12 @@
 
 Contract:
 
-* One evaluation per key ``(motif_hash, evaluator, protocol, seed)``. ``record`` of a key
-  that is already stored returns the stored row unchanged, never a duplicate, so any
-  number of processes may race to record the same key.
+* One current evaluation per key ``(motif_hash, evaluator, protocol, seed)``. ``record``
+  of a key that is already stored with status ``ok`` or ``diverged`` (a result) returns
+  the stored row unchanged, never a duplicate, so any number of processes may race to
+  record the same key. A stored ``failed`` evaluation is not a result: recording the key
+  again replaces it, and the failed attempt moves to the key's history (``history``,
+  ``failed_attempts``) in the same transaction.
 * An evaluation is written in one ``BEGIN IMMEDIATE`` transaction: a process killed (even
   with SIGKILL) before the commit leaves no trace of it, and one killed after the commit
   loses nothing (WAL journal, ``synchronous=FULL``). Writers wait for each other up to
@@ -12,10 +15,12 @@ Contract:
 * The motif's canonical JSON is stored beside its hash; every read checks that the hash
   of the stored JSON is the stored hash, and that it rebuilds a motif with that hash. A
   mismatch is corruption: ``StoreError``.
-* ``Store.evaluate``/``evaluate_many`` never run an evaluation that is already stored,
-  whatever its status (a ``failed`` evaluation is a result, not a gap). An exception
-  raised by the evaluator (any ``Exception``, not ``KeyboardInterrupt``/``SystemExit``)
-  is recorded as status ``"failed"`` with ``"ExcType: message"`` as the reason.
+* ``Store.evaluate``/``evaluate_many`` never run an evaluation whose result is stored
+  (``ok`` or ``diverged``: ``diverged`` is a training outcome, final); a ``failed`` one is
+  run again. An exception raised by the evaluator (any ``Exception``, not
+  ``KeyboardInterrupt``/``SystemExit``) is recorded as status ``"failed"`` with
+  ``"ExcType: message"`` as the reason, except ``GroundTruthUnavailable`` (no motif can be
+  evaluated at all): nothing is recorded and it propagates to the caller.
 * Non-finite numbers: an ``"ok"`` outcome with a NaN/inf loss cannot exist (``Outcome``
   raises ``ValueError`` naming the value; evaluators report ``"diverged"`` instead).
   Metrics, curves, configs, summaries and extras are stored as JSON with Python's
@@ -25,7 +30,8 @@ Contract:
   another SQLite database, bytes that are not SQLite, a truncated or damaged store (a
   ``PRAGMA quick_check`` runs at open), a directory, or a store written by a newer
   format version. The format is marked three ways: ``PRAGMA application_id``,
-  ``PRAGMA user_version`` and a ``meta`` table (format name and version).
+  ``PRAGMA user_version`` and a ``meta`` table (format name and version). Version 2 added
+  the ``failed_attempts`` table; a version 1 store is upgraded when opened.
 * Records returned are frozen snapshots; a ``Store`` may be shared by threads (its
   connection is guarded by a lock) but not across ``fork``: open one per process.
 """
@@ -47,18 +53,24 @@ from typing import Any
 
 import petridish.motifs  # noqa: F401  (registers every motif kind, so rows can be rebuilt)
 from petridish._logging import logger
-from petridish.evaluators.base import STATUSES, Evaluator, Outcome, has_evaluate_many
+from petridish.evaluators.base import (
+    STATUSES,
+    Evaluator,
+    GroundTruthUnavailable,
+    Outcome,
+    has_evaluate_many,
+)
 from petridish.motifs.base import Motif, motif_from_json
 from petridish.store.records import Evaluation, IterationRecord, RunRecord, StoreError
 
 FORMAT_NAME = "petridish-store"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # "PDSH" as a big-endian 32-bit integer: marks the file as ours in its SQLite header.
 APPLICATION_ID = 0x50445348
 
 ProgressFn = Callable[[int, int], None]
 
-_SCHEMA = """
+_SCHEMA_V1 = """
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -100,6 +112,29 @@ CREATE TABLE iterations (
     PRIMARY KEY (run_id, iteration)
 );
 """
+# Version 2: failed attempts that a later attempt replaced (same columns, kept ids).
+_SCHEMA_V2_ADDED = """
+CREATE TABLE failed_attempts (
+    id INTEGER PRIMARY KEY,
+    motif_hash TEXT NOT NULL,
+    motif_kind TEXT NOT NULL,
+    motif_json TEXT NOT NULL,
+    evaluator TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status = 'failed'),
+    loss REAL,
+    metrics TEXT NOT NULL,
+    curve TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    wall_seconds REAL NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL NOT NULL,
+    replaced_at REAL NOT NULL
+);
+CREATE INDEX failed_attempts_by_key ON failed_attempts (motif_hash, evaluator, protocol, seed);
+"""
+_SCHEMA = _SCHEMA_V1 + _SCHEMA_V2_ADDED
 
 _EVAL_COLUMNS = (
     "id, motif_hash, motif_kind, motif_json, evaluator, protocol, seed, status, loss, "
@@ -215,8 +250,32 @@ class Store:
                 f"{meta.get('version')!r}; expected {FORMAT_NAME!r} version {version}"
             )
         if version < FORMAT_VERSION:
-            # No older format exists yet; a future version adds its migration here.
+            self._upgrade(version)
+
+    def _upgrade(self, version: int) -> None:
+        """Bring an older store up to ``FORMAT_VERSION`` in one transaction."""
+        if version != 1:
             raise StoreError(f"{self.path}: store format version {version} is unknown")
+        conn = self._connection()
+        with self._lock, self._translate("upgrading"):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Another process may have upgraded it between our check and the lock.
+                if conn.execute("PRAGMA user_version").fetchone()[0] == 1:
+                    for statement in _SCHEMA_V2_ADDED.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute(
+                        "UPDATE meta SET value = ? WHERE key = 'version'", (str(FORMAT_VERSION),)
+                    )
+                    conn.execute(f"PRAGMA user_version = {FORMAT_VERSION}")
+                    logger.info(
+                        "store %s: upgraded from format version 1 to %d", self.path, FORMAT_VERSION
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -276,7 +335,7 @@ class Store:
     # -- evaluations ---------------------------------------------------------------------
 
     def get(self, motif: Motif, evaluator: str, protocol: str, seed: int) -> Evaluation | None:
-        """The stored evaluation for this key, or None."""
+        """The current evaluation of this key (any status, ``failed`` included), or None."""
         _check_motif(motif)
         _check_key(evaluator, protocol, seed)
         with self._read() as conn:
@@ -308,8 +367,10 @@ class Store:
     ) -> Evaluation:
         """Store one evaluation in one transaction and return it as stored.
 
-        When the key is already stored (by this or another process), nothing is written and
-        the stored row is returned unchanged.
+        When the key already holds a result (``ok`` or ``diverged``, recorded by this or
+        another process), nothing is written and the stored row is returned unchanged. When
+        it holds a ``failed`` evaluation, that one moves to ``failed_attempts`` and this
+        outcome is stored in its place (with a new id).
         """
         _check_motif(motif)
         _check_key(evaluator, protocol, seed)
@@ -336,7 +397,21 @@ class Store:
             started,
             time.time(),
         )
+        key = (motif.digest, evaluator, protocol, seed)
         with self._write() as conn:
+            stored = conn.execute(
+                "SELECT id, status FROM evaluations "
+                "WHERE motif_hash = ? AND evaluator = ? AND protocol = ? AND seed = ?",
+                key,
+            ).fetchone()
+            if stored is not None and stored[1] == "failed":
+                # A failure is not a result: it becomes history, the new attempt current.
+                conn.execute(
+                    f"INSERT INTO failed_attempts ({_EVAL_COLUMNS}, replaced_at) "
+                    f"SELECT {_EVAL_COLUMNS}, ? FROM evaluations WHERE id = ?",
+                    (time.time(), stored[0]),
+                )
+                conn.execute("DELETE FROM evaluations WHERE id = ?", (stored[0],))
             cursor = conn.execute(
                 "INSERT INTO evaluations (motif_hash, motif_kind, motif_json, evaluator, "
                 "protocol, seed, status, loss, metrics, curve, reason, wall_seconds, "
@@ -364,10 +439,13 @@ class Store:
         return evaluation
 
     def evaluate(self, motif: Motif, evaluator: Evaluator, seed: int) -> Evaluation:
-        """The stored evaluation, or run ``evaluator.evaluate`` once, record it, return it."""
+        """The stored result, or run ``evaluator.evaluate`` once, record it, return it.
+
+        A stored ``failed`` evaluation is run again (see ``record``).
+        """
         _check_evaluator(evaluator)
         stored = self.get(motif, evaluator.name, evaluator.protocol, seed)
-        if stored is not None:
+        if stored is not None and stored.status != "failed":
             return stored
         started_at = time.time()
         t0 = time.perf_counter()
@@ -392,7 +470,8 @@ class Store:
         *,
         batch_size: int | None = None,
     ) -> list[Evaluation]:
-        """Evaluations of ``motifs`` in input order, running only the ones not stored.
+        """Evaluations of ``motifs`` in input order, running only the ones without a stored
+        result (not stored, or stored as ``failed``).
 
         Missing motifs (each distinct one once) go to ``evaluator.evaluate_many`` in
         batches of ``batch_size`` (all at once when None) when the evaluator has it, else
@@ -416,7 +495,7 @@ class Store:
             if key in done or key in missing:
                 continue
             stored = self.get(motif, name, protocol, seed)
-            if stored is None:
+            if stored is None or stored.status == "failed":
                 missing[key] = motif
             else:
                 done[key] = stored
@@ -458,6 +537,8 @@ class Store:
                         f"evaluate_many returned {len(outcomes)} items for {len(batch)} "
                         "motifs; expected one Outcome per motif"
                     )
+            except GroundTruthUnavailable:
+                raise  # nothing can be evaluated: not a failure of these motifs
             except Exception as exc:
                 logger.warning(
                     "store %s: batched %s/%s failed (%s: %s); evaluating one at a time",
@@ -522,6 +603,37 @@ class Store:
     def __len__(self) -> int:
         with self._read() as conn:
             return int(conn.execute("SELECT count(*) FROM evaluations").fetchone()[0])
+
+    def failed_attempts(
+        self, *, evaluator: str | None = None, protocol: str | None = None
+    ) -> list[Evaluation]:
+        """Failed evaluations that a later attempt replaced, ordered by id (oldest first)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (("evaluator", evaluator), ("protocol", protocol)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_EVAL_COLUMNS} FROM failed_attempts{where} ORDER BY id", params
+            ).fetchall()
+        return [_row_to_evaluation(row, self.path) for row in rows]
+
+    def history(self, motif: Motif, evaluator: str, protocol: str, seed: int) -> list[Evaluation]:
+        """Every attempt at this key, oldest first: the replaced failed attempts, then the
+        current evaluation (if any)."""
+        _check_motif(motif)
+        _check_key(evaluator, protocol, seed)
+        key = (motif.digest, evaluator, protocol, seed)
+        where = "WHERE motif_hash = ? AND evaluator = ? AND protocol = ? AND seed = ?"
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {_EVAL_COLUMNS} FROM failed_attempts {where} ORDER BY id", key
+            ).fetchall()
+            rows += conn.execute(f"SELECT {_EVAL_COLUMNS} FROM evaluations {where}", key).fetchall()
+        return [_row_to_evaluation(row, self.path) for row in rows]
 
     # -- runs ----------------------------------------------------------------------------
 
@@ -662,6 +774,22 @@ class Store:
             ).fetchall()
         return [self._iteration_record(row) for row in rows]
 
+    def discard_iterations(self, run_id: str, after: int) -> int:
+        """Delete the run's logged iterations numbered above ``after``; returns how many.
+
+        A resumed search does this when a retried evaluation changed what the later
+        iterations would have learned from: they are redone (their evaluations stay
+        stored and are read back where chosen again).
+        """
+        _check_run_id(run_id)
+        if isinstance(after, bool) or not isinstance(after, int):
+            raise ValueError(f"after must be an int, got {after!r}")
+        with self._write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM iterations WHERE run_id = ? AND iteration > ?", (run_id, after)
+            )
+        return int(cursor.rowcount)
+
     def _run_record(self, row: Sequence[Any]) -> RunRecord:
         run_id, config, created_at, finished, summary = row
         return RunRecord(
@@ -699,9 +827,12 @@ def _rollback(conn: sqlite3.Connection) -> None:
 
 
 def _run_one(evaluator: Evaluator, motif: Motif, seed: int) -> Outcome:
-    """The evaluator's outcome, or a ``failed`` outcome carrying the exception it raised."""
+    """The evaluator's outcome, or a ``failed`` outcome carrying the exception it raised
+    (``GroundTruthUnavailable`` propagates)."""
     try:
         outcome = evaluator.evaluate(motif, seed)
+    except GroundTruthUnavailable:
+        raise
     except Exception as exc:
         logger.warning(
             "evaluator %s/%s failed on %s (seed %d): %s: %s",

@@ -1,0 +1,221 @@
+"""Shared helpers of the command line: the user-error type, progress bars, the results
+store, and parsing of dish settings and seed lists.
+
+The command modules (``petridish.cli.slope``, ``.search``, ``.predictors``) import this
+module; it imports none of them. Every user error is a ``CliError``: ``main`` prints it as
+one line on stderr and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tqdm import tqdm
+
+from petridish.dish.config import DishConfig
+
+if TYPE_CHECKING:
+    from petridish.store import Store
+
+__all__ = [
+    "DEFAULT_STORE",
+    "CliError",
+    "add_dish_options",
+    "add_quiet",
+    "add_store_option",
+    "bar",
+    "dish_config_from_args",
+    "dish_keys",
+    "open_store",
+    "parse_overrides",
+    "seed_count",
+]
+
+DEFAULT_STORE = "runs/petridish.db"
+"""The results database of every command that stores ground truth."""
+
+
+class CliError(Exception):
+    """A user error reported as one line on stderr, exit code 2."""
+
+
+# -- progress ------------------------------------------------------------------------------
+
+
+def new_bar(
+    total: int | None, desc: str, quiet: bool, *, unit: str = "it", position: int = 0
+) -> Any:
+    """A tqdm bar on stderr that leaves no line behind (``quiet``: a disabled bar)."""
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        disable=quiet,
+        file=sys.stderr,
+        leave=False,
+        position=position,
+    )
+
+
+@contextmanager
+def bar(total: int, desc: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar fed by ``progress(done, total)`` callbacks; closed on exit."""
+    handle = new_bar(total, desc, quiet)
+
+    def update(done: int, _total: int) -> None:
+        handle.total = _total
+        handle.n = done
+        handle.refresh()
+
+    try:
+        yield update
+    finally:
+        handle.close()
+
+
+# -- dish settings -------------------------------------------------------------------------
+
+
+def dish_keys() -> tuple[str, ...]:
+    """The names ``--set``/``--dish-set`` accept: the fields of ``DishConfig``."""
+    return tuple(f.name for f in dataclasses.fields(DishConfig))
+
+
+def parse_overrides(items: Sequence[str], option: str = "--set") -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; values are Python literals (numbers, tuples) or plain strings.
+
+    A key that is not a ``DishConfig`` field is a ``CliError`` listing the valid keys.
+    """
+    keys = dish_keys()
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise CliError(f"{option} expects KEY=VALUE, got {item!r}")
+        if key not in keys:
+            raise CliError(
+                f"unknown dish setting {key!r} in {option} {item}; valid keys: {', '.join(keys)}"
+            )
+        try:
+            out[key] = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            out[key] = raw  # a plain string, e.g. network=cell
+    return out
+
+
+def _read_config(path: str, option: str) -> DishConfig:
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CliError(f"cannot read {option} {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise CliError(f"{option} {path} holds no dish settings (a JSON object)")
+    data = data.get("config", data)  # accept a `petridish select` output file
+    try:
+        return DishConfig.from_json(data)
+    except (TypeError, ValueError) as exc:
+        raise CliError(f"bad dish settings in {option} {path}: {exc}") from None
+
+
+def dish_config_from_args(
+    args: argparse.Namespace,
+    default: DishConfig,
+    *,
+    set_option: str = "--set",
+    config_option: str = "--config",
+) -> DishConfig:
+    """The dish settings of ``args``: ``default`` (or the ``--config`` file), then every
+    ``--set KEY=VALUE`` on top. Errors name the option (``CliError``)."""
+    dest_set = set_option.lstrip("-").replace("-", "_")
+    dest_config = config_option.lstrip("-").replace("-", "_")
+    items = getattr(args, dest_set, None) or []
+    overrides = parse_overrides(items, set_option)
+    path = getattr(args, dest_config, None)
+    base = _read_config(path, config_option) if path else default
+    try:
+        return base.replace(**overrides)
+    except (TypeError, ValueError) as exc:
+        given = " ".join(f"{set_option} {item}" for item in items)
+        raise CliError(f"bad dish setting ({given}): {exc}") from None
+
+
+def add_dish_options(sp: argparse.ArgumentParser, what: str) -> None:
+    """``--config FILE`` and ``--set KEY=VALUE`` (repeatable) for the dish ``what`` names."""
+    sp.add_argument(
+        "--config",
+        metavar="FILE",
+        help=f"dish settings JSON to start from instead of {what} (e.g. written by "
+        "petridish select)",
+    )
+    sp.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override one dish setting (a DishConfig field), e.g. --set n_samples=20; repeatable",
+    )
+
+
+def add_quiet(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+# -- the results store ---------------------------------------------------------------------
+
+
+def add_store_option(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument(
+        "--store",
+        default=DEFAULT_STORE,
+        metavar="DB",
+        help=f"results database (SQLite; default {DEFAULT_STORE}); a rerun reads back what "
+        "it holds",
+    )
+
+
+@contextmanager
+def open_store(path: str) -> Iterator[Store]:
+    """The store at ``path`` (its folder created); a file that is not a usable store is a
+    ``CliError`` naming it."""
+    from petridish.store import Store, StoreError
+
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot create the folder of --store {path}: {exc}") from None
+    try:
+        with Store(target) as store:
+            yield store
+    except StoreError as exc:
+        # A foreign or damaged file, or a run id reused with another configuration.
+        raise CliError(str(exc)) from None
+
+
+# -- numbers -------------------------------------------------------------------------------
+
+
+def seed_count(text: str, option: str = "--seeds") -> tuple[int, ...]:
+    """``10`` means seeds 0..9; ``3,5,8`` lists them."""
+    try:
+        if "," in text:
+            seeds = tuple(int(s) for s in text.split(",") if s.strip())
+            if not seeds or min(seeds) < 0:
+                raise ValueError
+            return seeds
+        n = int(text)
+    except ValueError:
+        raise CliError(
+            f"{option} must be a count or a comma list of ints >= 0, got {text!r}"
+        ) from None
+    if n < 1:
+        raise CliError(f"{option} must be >= 1, got {n}")
+    return tuple(range(n))

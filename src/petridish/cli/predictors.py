@@ -1,0 +1,180 @@
+"""``petridish predictors``: the predictor benchmark (issue 3) from the command line.
+
+``add_commands(sub)`` registers the subcommand on the CLI's subparsers. Options:
+
+  --sizes 10,20,40,80,160     train sizes
+  --seeds 20                  a count (seeds 0..N-1) or a comma list
+  --predictors all            comma list of names and groups: all, baselines (all but
+                              the two dishes), dishes (dish, random_dish)
+  --dish-set KEY=VALUE        override one DishConfig.for_cells() field (repeatable)
+  --dish-config FILE          start from a dish config JSON instead ({"config": ...} ok)
+  --extend FILE|DIR           merge into an existing result (predictors.json): rows run
+                              now replace rows of the same predictor, size and seed
+  --out DIR                   where predictors.json / .md / kendall_tau.png go
+  --data-dir PATH             NAS-Bench-NLP logs (zip, or a folder holding it)
+  --quiet                     no progress bar
+
+The command prints the mean Kendall tau table to stdout; progress goes to stderr (tqdm).
+The dish options are named ``--dish-*`` to say which config they change.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from petridish.cli.common import CliError, bar, dish_config_from_args, seed_count
+from petridish.dish.config import DishConfig
+from petridish.experiments.predictors import (
+    ALL_PREDICTORS,
+    BASELINE_PREDICTORS,
+    DEFAULT_SIZES,
+    DISH_PREDICTORS,
+    BenchmarkResult,
+    PredictorBenchmarkConfig,
+    build_pool,
+    load_benchmark,
+    run_predictor_benchmark,
+    write_benchmark,
+)
+from petridish.truth.nasbench_nlp import load_nasbench_nlp
+
+__all__ = ["add_commands", "format_kendall_table", "parse_predictors"]
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "all": ALL_PREDICTORS,
+    "baselines": BASELINE_PREDICTORS,
+    "dishes": DISH_PREDICTORS,
+}
+
+
+def _int_list(text: str, option: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise CliError(f"{option} must be a comma list of ints, got {text!r}") from None
+    if not values:
+        raise CliError(f"{option} is empty")
+    return values
+
+
+def parse_predictors(text: str) -> tuple[str, ...]:
+    """Expand a comma list of predictor names and groups; unknown names are an error."""
+    names: list[str] = []
+    for item in (s.strip() for s in text.split(",")):
+        if not item:
+            continue
+        if item in GROUPS:
+            names.extend(GROUPS[item])
+        elif item in ALL_PREDICTORS:
+            names.append(item)
+        else:
+            known = ", ".join([*GROUPS, *ALL_PREDICTORS])
+            raise CliError(f"unknown predictor {item!r} in --predictors; known: {known}")
+    if not names:
+        raise CliError("--predictors is empty")
+    return tuple(dict.fromkeys(names))
+
+
+def _dish_config(args: argparse.Namespace) -> DishConfig:
+    return dish_config_from_args(
+        args,
+        DishConfig.for_cells(),
+        set_option="--dish-set",
+        config_option="--dish-config",
+    )
+
+
+def format_kendall_table(result: BenchmarkResult) -> str:
+    """Plain-text table of mean Kendall tau: one row per predictor, one column per size."""
+    by_key = {(s.predictor, s.size): s.kendall_mean for s in result.summaries()}
+    title = "mean Kendall tau"
+    width = max(len(title), *(len(n) for n in result.predictors)) + 1
+    head = f"{title:{width}s}" + "".join(f"{f'n={n}':>9s}" for n in result.sizes)
+    rows = [head]
+    for name in result.predictors:
+        cells = "".join(
+            f"{by_key[(name, n)]:9.3f}" if (name, n) in by_key else f"{'':9s}" for n in result.sizes
+        )
+        rows.append(f"{name:{width}s}{cells}")
+    return "\n".join(rows)
+
+
+def _cmd_predictors(args: argparse.Namespace) -> int:
+    config = PredictorBenchmarkConfig(
+        sizes=_int_list(args.sizes, "--sizes"),
+        seeds=seed_count(args.seeds),
+        predictors=parse_predictors(args.predictors),
+        dish=_dish_config(args),
+    )
+    bench = load_nasbench_nlp(args.data_dir)
+    base = load_benchmark(args.extend) if args.extend else None
+    if base is not None and build_pool(bench).info.digests != base.pool.digests:
+        # Checked before the run, not after hours of fits.
+        raise CliError(
+            f"--extend {args.extend} was measured on another cell pool "
+            f"({base.pool.source}, {base.pool.n_cells} cells) than {bench.source}"
+        )
+    total = len(config.sizes) * len(config.seeds)
+    with bar(total, "predictor benchmark (splits)", args.quiet) as progress:
+        result = run_predictor_benchmark(config, bench, progress=progress)
+    if base is not None:
+        result = base.merge(result)
+    paths = write_benchmark(result, args.out)
+    p = result.pool
+    print(
+        f"pool: {p.n_cells} cells from {p.n_complete} complete logs "
+        f"({p.n_diverged} diverged excluded); {p.source}"
+    )
+    print(format_kendall_table(result))
+    print(f"wrote {', '.join(str(x) for x in paths.values())}")
+    return 0
+
+
+def add_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> None:
+    """Register ``predictors`` on ``sub`` (see the module docstring). ``common`` is accepted
+    for the old signature and not used."""
+    del common
+    sp = sub.add_parser("predictors", help="benchmark performance predictors on NAS-Bench-NLP")
+    default_sizes = ",".join(str(n) for n in DEFAULT_SIZES)
+    sp.add_argument(
+        "--sizes",
+        default=default_sizes,
+        help=f"comma list of train sizes (default {default_sizes})",
+    )
+    sp.add_argument(
+        "--seeds", default="20", help="a count N (seeds 0..N-1) or a comma list (default 20)"
+    )
+    sp.add_argument(
+        "--predictors",
+        default="all",
+        help="comma list of names or groups all, baselines, dishes (default all); names: "
+        + ", ".join(ALL_PREDICTORS),
+    )
+    sp.add_argument(
+        "--dish-set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override one dish setting (a DishConfig field) of DishConfig.for_cells(), e.g. "
+        "--dish-set outer_steps=50; repeatable",
+    )
+    sp.add_argument(
+        "--dish-config",
+        metavar="FILE",
+        help="dish settings JSON to start from instead of DishConfig.for_cells() (Table 4)",
+    )
+    sp.add_argument("--extend", help="existing predictors.json (or its folder) to merge into")
+    sp.add_argument(
+        "--out", default="runs/predictors", help="output folder (default runs/predictors)"
+    )
+    sp.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="the NAS-Bench-NLP logs zip or its folder (default: $PETRIDISH_DATA_DIR, else the "
+        "cache)",
+    )
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    sp.set_defaults(func=_cmd_predictors)

@@ -1,0 +1,531 @@
+"""The ``petridish search`` and ``petridish compare`` subcommands.
+
+  petridish search   one search (Algorithm 1); the same command again resumes it
+  petridish compare  several strategies over several seeds: Figure 3 analogue, JSON, Markdown
+
+Handlers return exit codes and raise ``CliError`` for user errors (one line on stderr,
+exit 2): a store file that is not a petridish store, a run id reused with another
+configuration, a budget that leaves nothing after the warm-up, and ground truth that cannot
+be had at all (``GroundTruthUnavailable``: the search stops at the first such failure,
+before spending its budget; what was stored is kept and the same command resumes).
+Progress bars go to stderr (``--quiet`` silences them): evaluations spent and the best loss,
+and during a dish fit a second bar with the fit's outer steps.
+
+Ground truth per space: ``slope`` trains MNIST MLPs (``MnistSlopeEvaluator``, protocol
+``--protocol``, default ``tiny``; ``--data-dir`` is the MNIST folder) over ``SlopeSpace``;
+``nasbench_nlp`` looks cells up in the NAS-Bench-NLP WikiText-2 table (``TabularOracle``;
+``--data-dir`` is a folder holding the logs zip, or the zip) over its pool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from petridish.cli.common import (
+    CliError,
+    add_dish_options,
+    add_quiet,
+    add_store_option,
+    dish_config_from_args,
+    new_bar,
+    open_store,
+)
+
+if TYPE_CHECKING:
+    from petridish.dish.config import DishConfig
+    from petridish.evaluators.base import Evaluator
+    from petridish.search.compare import StrategyEntry
+    from petridish.search.space import SearchSpace
+    from petridish.search.strategies.base import Strategy
+
+__all__ = ["SPACES", "STRATEGIES", "add_commands", "parse_seed_range"]
+
+SPACES = ("slope", "nasbench_nlp")
+STRATEGIES = ("random", "ga", "nao")
+DEFAULT_BUDGET = 80
+
+_DATA_HINT = {
+    "slope": "put the four MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+    "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in a folder and pass --data-dir "
+    "DIR or set PETRIDISH_DATA_DIR=DIR",
+    "nasbench_nlp": "pass --data-dir with the NAS-Bench-NLP logs zip (or its folder), or "
+    "--download",
+}
+
+
+def _strategy(name: str) -> Strategy:
+    from petridish.search.strategies import GAStrategy, NAOStrategy, RandomStrategy
+
+    factories: dict[str, Callable[[], Strategy]] = {
+        "random": RandomStrategy,
+        "ga": GAStrategy,
+        "nao": NAOStrategy,
+    }
+    if name not in factories:
+        raise CliError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
+    return factories[name]()
+
+
+def _ground_truth(args: argparse.Namespace) -> tuple[SearchSpace, Evaluator, Any]:
+    """``(space, evaluator, oracle or None)`` for ``args.space``."""
+    if args.space == "slope":
+        from petridish.evaluators import MnistSlopeEvaluator
+        from petridish.search.space import SlopeSpace
+
+        try:
+            evaluator = MnistSlopeEvaluator(args.data_dir, args.protocol)
+        except ValueError as exc:
+            raise CliError(f"--protocol: {exc}") from None
+        return SlopeSpace(), evaluator, None
+    from petridish.search.oracle import TabularOracle
+
+    try:
+        oracle = TabularOracle.load(args.data_dir, download=args.download)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CliError(f"cannot load the NAS-Bench-NLP logs: {exc}") from None
+    return oracle.space(), oracle, oracle
+
+
+def _unavailable(space: str, exc: Exception, stored: str) -> CliError:
+    """The one line for ground truth that cannot be had at all."""
+    hint = _DATA_HINT.get(space, "provide the data with --data-dir")
+    return CliError(
+        f"no ground truth: {exc}. To provide it, {hint}; then run the same command again ({stored})"
+    )
+
+
+def _dish(args: argparse.Namespace, space_name: str) -> DishConfig:
+    from petridish.search.loop import default_dish_config
+
+    try:
+        default = default_dish_config(space_name)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    return dish_config_from_args(args, default)
+
+
+def _at_least(value: int, option: str, minimum: int) -> int:
+    if value < minimum:
+        raise CliError(f"{option} must be an integer >= {minimum}, got {value}")
+    return value
+
+
+def _budget(args: argparse.Namespace) -> int:
+    """The evaluation budget; at or below the warm-up only with ``--warmup-only``."""
+    warmup = _at_least(args.warmup, "--warmup", 0)
+    if args.warmup_only:
+        if args.budget is None:
+            return max(warmup, 1)
+        budget = _at_least(args.budget, "--budget", 1)
+        if budget > warmup:
+            raise CliError(
+                f"--warmup-only runs the {warmup} warm-up evaluations only, but --budget is "
+                f"{budget}; drop --warmup-only, or give --budget <= --warmup"
+            )
+        return budget
+    budget = _at_least(DEFAULT_BUDGET if args.budget is None else args.budget, "--budget", 1)
+    if budget <= warmup:
+        raise CliError(
+            f"--budget {budget} is at or below --warmup {warmup}: the run would evaluate "
+            f"random warm-up motifs only (no {args.strategy} iteration"
+            f"{', no dish' if args.dish else ''}); give --budget > {warmup}, a smaller "
+            "--warmup, or --warmup-only for a warm-up-only run"
+        )
+    return budget
+
+
+class _SearchBars:
+    """The search's progress: one bar of evaluations spent (best loss so far; ``-`` before
+    the first result) and, during a dish fit, a second bar of the fit's outer steps."""
+
+    def __init__(self, label: str, budget: int, quiet: bool) -> None:
+        self.quiet = quiet
+        self.main = new_bar(budget, f"search {label}", quiet, unit="eval")
+        self.main.set_postfix_str("best -", refresh=False)
+        self.fit: Any = None
+
+    def progress(self, spent: int, budget: int, best: float) -> None:
+        self._close_fit()
+        self.main.total = budget
+        self.main.n = spent
+        self.main.set_postfix_str(
+            f"best {best:.4g}" if math.isfinite(best) else "best -", refresh=False
+        )
+        self.main.refresh()
+
+    def fit_progress(self, iteration: int, step: int, total: int, loss: float) -> None:
+        if self.fit is None:
+            self.fit = new_bar(
+                total, f"dish fit, iteration {iteration}", self.quiet, unit="step", position=1
+            )
+        self.fit.total = total
+        self.fit.n = step
+        self.fit.set_postfix_str(f"outer loss {loss:.4g}", refresh=False)
+        self.fit.refresh()
+        if step >= total:
+            self._close_fit()
+
+    def _close_fit(self) -> None:
+        if self.fit is not None:
+            self.fit.close()
+            self.fit = None
+
+    def close(self) -> None:
+        self._close_fit()
+        self.main.close()
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from petridish.evaluators import GroundTruthUnavailable
+    from petridish.search.loop import SearchConfig, run_search
+
+    budget = _budget(args)
+    proposals = _at_least(args.proposals, "--proposals", 1)
+    per_iteration = _at_least(args.per_iteration, "--per-iteration", 1)
+    seed = _at_least(args.seed, "--seed", 0)
+    eval_seed = _at_least(args.eval_seed, "--eval-seed", 0)
+    if args.budget_seconds is not None and not (
+        math.isfinite(args.budget_seconds) and args.budget_seconds > 0
+    ):
+        raise CliError(f"--budget-seconds must be a number > 0, got {args.budget_seconds}")
+    if args.space != "slope" and args.protocol is not None:
+        raise CliError("--protocol applies to --space slope only")
+    if args.space == "slope" and args.download:
+        raise CliError("--download applies to --space nasbench_nlp only (MNIST downloads itself)")
+    if args.protocol is None:
+        args.protocol = "tiny"
+    space, evaluator, _ = _ground_truth(args)
+    strategy = _strategy(args.strategy)
+    dish = _dish(args, space.name) if args.dish else None
+    try:
+        config = SearchConfig(
+            space=space.name,
+            strategy=strategy.name,
+            use_dish=args.dish,
+            budget_evals=budget,
+            budget_seconds=args.budget_seconds,
+            seed=seed,
+            eval_seed=eval_seed,
+            warmup=args.warmup,
+            proposals=proposals,
+            per_iteration=per_iteration,
+            dish_config=None if dish is None else dish.to_json(),
+        )
+    except ValueError as exc:  # checked above in CLI terms; a safety net
+        raise CliError(str(exc)) from None
+    label = args.strategy + ("+dish" if args.dish else "")
+    if args.warmup_only:
+        label += " (warm-up only)"
+    bars = _SearchBars(label, config.budget_evals, getattr(args, "quiet", False))
+    try:
+        with open_store(args.store) as store:
+            try:
+                result = run_search(
+                    config,
+                    space=space,
+                    strategy=strategy,
+                    evaluator=evaluator,
+                    store=store,
+                    run_id=args.run_id,
+                    progress=bars.progress,
+                    fit_progress=bars.fit_progress,
+                )
+            except GroundTruthUnavailable as exc:
+                bars.close()
+                n_ok = len(store.evaluations(status="ok"))
+                raise _unavailable(
+                    args.space, exc, f"{args.store} keeps the {n_ok} results it has"
+                ) from None
+    finally:
+        bars.close()
+    best = result.best_motif
+    failed = sum(s == "failed" for s in result.statuses)
+    print(
+        f"run {result.run_id}: {len(result)} evaluations ({result.reused} already in the "
+        f"store), stopped on {result.stop_reason}, {result.wall_seconds:.1f}s "
+        f"(dish fits {result.dish_fit_seconds:.1f}s)"
+    )
+    if failed:
+        print(
+            f"{failed} evaluations failed (not results: running the same command again "
+            "retries them); see the warnings above"
+        )
+    if best is None:
+        print("no evaluation succeeded")
+    else:
+        print(f"best loss {result.best_loss:.6g}: {best.canonical()}")
+    print(f"store: {args.store} (run the same command again to resume or extend the budget)")
+    return 0 if best is not None else 1
+
+
+def parse_seed_range(text: str) -> tuple[int, ...]:
+    """``0-9`` (inclusive range), ``3,5,8`` (a list) or ``10`` (a count: 0..9)."""
+    try:
+        if "," in text:
+            seeds = tuple(int(s) for s in text.split(","))
+        elif "-" in text.strip("-"):
+            lo, hi = (int(s) for s in text.split("-", 1))
+            if hi < lo:
+                raise ValueError
+            seeds = tuple(range(lo, hi + 1))
+        else:
+            seeds = tuple(range(int(text)))
+    except ValueError:
+        raise CliError(
+            f"--seeds must be a range like 0-9, a list like 3,5,8 or a count, got {text!r}"
+        ) from None
+    if text.strip() == "0":
+        raise CliError(
+            "--seeds 0 asks for no seeds (a lone number is a count); for seed 0 alone "
+            "write --seeds 0-0"
+        )
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise CliError(f"--seeds must give distinct seeds >= 0, got {text!r}")
+    return seeds
+
+
+def _parse_entries(text: str) -> list[StrategyEntry]:
+    """``random,ga,ga+dish,nao,nao+dish`` -> entries."""
+    from petridish.search.compare import StrategyEntry
+
+    entries: list[StrategyEntry] = []
+    for label in (s.strip() for s in text.split(",")):
+        name, plus, suffix = label.partition("+")
+        if plus and suffix != "dish":
+            raise CliError(f"--strategies entries are NAME or NAME+dish, got {label!r}")
+        entries.append(StrategyEntry(label, _strategy(name), bool(plus)))
+    labels = [e.label for e in entries]
+    if len(set(labels)) != len(labels):
+        raise CliError(f"--strategies lists an entry twice: {text!r}")
+    return entries
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from petridish.search.compare import SCHEDULES, compare_strategies, write_comparison
+
+    entries = _parse_entries(args.strategies)
+    seeds = parse_seed_range(args.seeds)
+    names = [s.strip() for s in args.schedule.split(",")]
+    unknown = [n for n in names if n not in SCHEDULES]
+    if unknown:
+        raise CliError(f"unknown --schedule {unknown[0]!r}; known: {', '.join(SCHEDULES)}")
+    if args.budget is not None:
+        _at_least(args.budget, "--budget", 1)
+        for name in names:
+            if args.budget <= SCHEDULES[name].warmup:
+                raise CliError(
+                    f"--budget {args.budget} is at or below the warm-up of schedule {name} "
+                    f"({SCHEDULES[name].warmup}): no strategy would run past its random "
+                    "warm-up"
+                )
+    args.protocol = None
+    space, evaluator, oracle = _ground_truth(args)
+    if oracle is None:
+        raise CliError("compare needs a tabular space with known best motifs: --space nasbench_nlp")
+    dish = _dish(args, space.name) if any(e.use_dish for e in entries) else None
+    if args.top < 1 or args.top > len(oracle):
+        raise CliError(f"--top must be in [1, {len(oracle)}], got {args.top}")
+    targets = oracle.best_digests(args.top)
+    target_losses = [oracle.loss(c) for c in oracle.best(args.top)]
+    out = Path(args.out)
+    with open_store(args.store) as store:
+        for name in names:
+            schedule = SCHEDULES[name]
+            if args.budget is not None:
+                schedule = type(schedule)(
+                    schedule.name,
+                    schedule.warmup,
+                    schedule.proposals,
+                    schedule.per_iteration,
+                    args.budget,
+                )
+            bar = new_bar(
+                len(entries) * len(seeds),
+                f"compare ({name})",
+                getattr(args, "quiet", False),
+                unit="run",
+            )
+
+            def progress(done: int, total: int, bar: Any = bar) -> None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+            try:
+                result = compare_strategies(
+                    entries,
+                    seeds,
+                    schedule,
+                    space=space,
+                    evaluator=evaluator,
+                    store=store,
+                    targets=targets,
+                    dish_config=dish,
+                    target_losses=target_losses,
+                    progress=progress,
+                )
+            finally:
+                bar.close()
+            paths = write_comparison(result, out)
+            b = schedule.budget
+            print(
+                f"schedule {name}: {schedule.warmup} warm-up, {schedule.proposals} proposed, "
+                f"{schedule.per_iteration} per iteration, budget {b}; seeds {len(seeds)}"
+            )
+            for e in result.entries:
+                st = e.hit_stats(b)
+                med = "> budget" if st["median"] is None else f"{st['median']:g}"
+                print(
+                    f"  {e.label:10s} evaluations to a top-{args.top} cell: median {med}, "
+                    f"missed {e.misses}/{len(seeds)}"
+                )
+            if result.random_check is not None:
+                rc = result.random_check
+                print(f"  exact random-search median: {rc.exact_median} (pool {rc.pool_size})")
+            print(f"  wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
+def add_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> None:
+    """Register ``search`` and ``compare`` on the CLI's subparsers (``common``: accepted for
+    the old signature, not used; each command adds the options that apply to it)."""
+    del common
+
+    sp = sub.add_parser(
+        "search",
+        help="run (or resume) one architecture search (Algorithm 1)",
+        description="One search (Algorithm 1): a random warm-up, then iterations in which "
+        "the strategy proposes motifs and the dish (or the strategy) picks the ones that "
+        "get ground truth. The run's identity is its configuration without the budgets: "
+        "the same command on the same --store resumes it, and a larger --budget extends it.",
+    )
+    sp.add_argument(
+        "--space",
+        choices=SPACES,
+        default="slope",
+        help="what is searched: slope (sigmoid slopes, real MNIST training; the default) or "
+        "nasbench_nlp (the NAS-Bench-NLP recurrent cells, a tabular oracle)",
+    )
+    sp.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="ga",
+        help="how motifs are proposed: random search, the elitist GA (default) or NAO",
+    )
+    sp.add_argument(
+        "--dish",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="pick the proposals to evaluate with the Synthetic Petri Dish (default: on)",
+    )
+    add_dish_options(sp, "the space's default search dish")
+    sp.add_argument(
+        "--budget",
+        type=int,
+        default=None,
+        help=f"ground-truth evaluations to spend, the run's total, above --warmup (default "
+        f"{DEFAULT_BUDGET}; with --warmup-only: --warmup)",
+    )
+    sp.add_argument(
+        "--warmup-only",
+        action="store_true",
+        help="evaluate the random warm-up only (no strategy, no dish); the same command "
+        "without it later continues the run",
+    )
+    sp.add_argument(
+        "--budget-seconds",
+        type=float,
+        default=None,
+        help="also stop after this many seconds (checked between iterations)",
+    )
+    sp.add_argument("--warmup", type=int, default=40, help="random warm-up motifs (default 40)")
+    sp.add_argument(
+        "--proposals", type=int, default=100, help="proposals per iteration (default 100)"
+    )
+    sp.add_argument(
+        "--per-iteration",
+        type=int,
+        default=20,
+        help="ground-truth evaluations per iteration (default 20)",
+    )
+    sp.add_argument("--seed", type=int, default=0, help="search seed (default 0)")
+    sp.add_argument(
+        "--eval-seed",
+        type=int,
+        default=0,
+        help="ground-truth training seed, shared by all runs (default 0)",
+    )
+    sp.add_argument(
+        "--run-id", default=None, help="name of the run (default: derived from the configuration)"
+    )
+    add_store_option(sp)
+    sp.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="slope: the folder holding the four MNIST files (or its parent holding mnist/); "
+        "nasbench_nlp: the NAS-Bench-NLP logs zip or its folder (default: "
+        "$PETRIDISH_DATA_DIR, else the cache)",
+    )
+    sp.add_argument(
+        "--download",
+        action="store_true",
+        help="nasbench_nlp only: download the logs when not found (MNIST downloads itself)",
+    )
+    sp.add_argument(
+        "--protocol",
+        default=None,
+        help="slope only: MNIST training protocol: tiny (default), cpu, cpu_table or paper",
+    )
+    add_quiet(sp)
+    sp.set_defaults(func=cmd_search)
+
+    sp = sub.add_parser(
+        "compare",
+        help="compare strategies over seeds on NAS-Bench-NLP (Figure 3 analogue)",
+        description="Several strategies over several seeds on the NAS-Bench-NLP cell pool "
+        "(a tabular oracle): the evaluations each needs to find a top cell, as PNG, JSON "
+        "and Markdown.",
+    )
+    sp.add_argument(
+        "--space",
+        choices=("nasbench_nlp",),
+        default="nasbench_nlp",
+        help="the searched space; only nasbench_nlp (it needs known best motifs)",
+    )
+    sp.add_argument(
+        "--strategies",
+        default="random,ga,ga+dish,nao,nao+dish",
+        help="comma list of NAME or NAME+dish (default random,ga,ga+dish,nao,nao+dish)",
+    )
+    add_dish_options(sp, "the cell search dish")
+    sp.add_argument("--seeds", default="0-9", help="0-9, a list 3,5,8, or a count (default 0-9)")
+    sp.add_argument(
+        "--schedule",
+        default="pool",
+        help="pool (10/50/5, budget 150), paper (40/100/20, budget 200), or both: pool,paper",
+    )
+    sp.add_argument(
+        "--budget",
+        type=int,
+        default=None,
+        help="replace the schedule's budget (must exceed its warm-up)",
+    )
+    sp.add_argument("--top", type=int, default=3, help="target: the top-N cells (default 3)")
+    sp.add_argument("--out", default="runs/compare", help="output folder (default runs/compare)")
+    add_store_option(sp)
+    sp.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="the NAS-Bench-NLP logs zip or its folder (default: $PETRIDISH_DATA_DIR, else "
+        "the cache)",
+    )
+    sp.add_argument("--download", action="store_true", help="download the logs when not found")
+    add_quiet(sp)
+    sp.set_defaults(func=cmd_compare)
