@@ -59,9 +59,20 @@ class DishConfig:
     # petridish.dish.outer.meta_loss.
     outer_loss: str = "zmse"
     motif_batch: int = 40
-    # Independent fits from different initial draws; the best on validation is kept.
-    # 1 = the paper's single fit.
+    # Independent fit attempts per round, from different initial draws (synthetic data,
+    # labels and initial network), run side by side as one compiled program (vmap over
+    # attempts). 1 = the paper's single fit.
     restarts: int = 1
+    # At most how many of the best passing attempts (by validation loss, else training loss) the
+    # fitted dish keeps and averages: each member's scores are standardised by their mean
+    # and std on the training motifs, then averaged. 1 = keep the best attempt only.
+    ensemble: int = 1
+    # An attempt passes when its dish ranks its own training motifs at Spearman >= this.
+    # When no attempt of a round passes, up to ``retries`` more rounds are run from fresh
+    # draws; if none passes at all, the best attempts are kept and a warning is logged.
+    # Not applied to fits with no outer steps (the random-data dish has nothing to retry).
+    min_train_spearman: float = 0.9
+    retries: int = 0
     learn_validation: bool = True
     # Early stopping when fit() is given no validation motifs: hold out this fraction of the
     # fit's motifs (seeded), keep the outer step whose synthetic data ranks them best (step 0
@@ -89,6 +100,7 @@ class DishConfig:
             "outer_decay_first",
             "outer_decay_every",
             "restarts",
+            "ensemble",
         )
         for name in positive_ints:
             value = getattr(self, name)
@@ -106,6 +118,12 @@ class DishConfig:
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"DishConfig.{name} must be finite and >= 0, got {value!r}")
+        if isinstance(self.retries, bool) or not isinstance(self.retries, int) or self.retries < 0:
+            raise ValueError(f"DishConfig.retries must be an int >= 0, got {self.retries!r}")
+        if not math.isfinite(self.min_train_spearman) or not -1.0 <= self.min_train_spearman <= 1:
+            raise ValueError(
+                f"DishConfig.min_train_spearman must be in [-1, 1], got {self.min_train_spearman!r}"
+            )
         if not math.isfinite(self.val_fraction) or not 0.0 <= self.val_fraction < 1.0:
             raise ValueError(
                 f"DishConfig.val_fraction must be in [0, 1), got {self.val_fraction!r}"

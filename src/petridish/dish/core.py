@@ -10,6 +10,7 @@ train and validation inputs; ``predict(motifs)`` returns a ``Prediction`` whose
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,9 +25,18 @@ from petridish._logging import logger
 from petridish.dish.config import DishConfig
 from petridish.dish.devices import motif_shards
 from petridish.dish.inner import InnerSettings, score_motifs
-from petridish.dish.outer import STATS, OuterSettings, Synthetic, compiled, outer_step
+from petridish.dish.io import read_dish_file, write_dish_file
+from petridish.dish.outer import (
+    STATS,
+    OuterSettings,
+    Synthetic,
+    compiled,
+    outer_step,
+    outer_steps,
+)
 from petridish.dish.prediction import Prediction
-from petridish.motifs.base import Motif, motif_family
+from petridish.dish.record import FitRecord, Member
+from petridish.motifs.base import _REGISTRY, Motif, motif_family
 from petridish.nets.base import MotifNet, Params
 from petridish.nets.cell import CellNet
 from petridish.nets.mlp import SlopeMLP
@@ -35,27 +45,36 @@ ProgressFn = Callable[[int, int, float], None]  # (step done, total steps, outer
 
 
 @dataclass(frozen=True)
-class FitRecord:
-    """What a fit did: per-step outer losses, timings and its inputs' sizes."""
+class _Attempt:
+    """One attempt's outcome inside ``Dish.fit``."""
 
-    seed: int
-    n_motifs: int  # motifs the outer loop trained on (held-out validation motifs excluded)
-    outer_losses: tuple[float, ...]
-    fit_seconds: float  # wall time of the whole fit, compile included
-    compile_seconds: float  # part of fit_seconds spent compiling (0 when cached)
-    # With validation motifs: z-scored MSE on them after each step (index 0 = initial data)
-    # and the step whose synthetic data was kept (the one with the lowest validation MSE).
-    val_losses: tuple[float, ...] = ()
-    best_step: int | None = None
-    restart: int = 0  # which of config.restarts fits was kept
-    n_validation: int = 0  # validation motifs (given, or held out by config.val_fraction)
-
-
-@dataclass(frozen=True)
-class _Run:
+    member: Member
     outer_losses: tuple[float, ...]
     val_losses: tuple[float, ...]
     best_step: int | None
+    train_scores: np.ndarray  # (train motifs,)
+    start_zmse: float
+    selection: float  # lower = better: min validation z-MSE, else training z-MSE
+    train_spearman: float
+
+
+def _rank_corr(scores: np.ndarray, targets: np.ndarray, fn: Callable[..., float]) -> float:
+    """A rank correlation made total: non-finite scores count as worst (tied); a constant
+    prediction has no ranking and counts as 0."""
+    scores = np.asarray(scores, dtype=np.float64)
+    bad = ~np.isfinite(scores)
+    if bad.all():
+        return 0.0
+    if bad.any():
+        scores = np.where(bad, scores[~bad].max() + 1.0, scores)
+    if np.ptp(scores) == 0:
+        return 0.0
+    return float(fn(scores, targets))
+
+
+def attempt_seed(seed: int, attempt: int) -> int:
+    """The seed of fit attempt ``attempt``: ``seed`` itself for attempt 0."""
+    return seed if attempt == 0 else restart_seed(seed, attempt)
 
 
 def restart_seed(seed: int, restart: int) -> int:
@@ -215,40 +234,133 @@ def _bucket(n: int, limit: int | None = None) -> int:
     return size if limit is None else min(limit, size)
 
 
+def _stack(trees: list[Any]) -> Any:
+    """Stack pytrees along a new leading (attempts,) axis."""
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *trees)
+
+
+def _index(tree: Any, i: int) -> Any:
+    """Entry ``i`` of a stacked pytree's leading axis."""
+    return jax.tree_util.tree_map(lambda x: x[i], tree)
+
+
+def _scale_of(scores: np.ndarray) -> tuple[float, float]:
+    """Mean and std of the finite ``scores`` (std 1 when there is no spread)."""
+    finite = np.asarray(scores, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    std = float(finite.std())
+    return float(finite.mean()), std if std > 0 else 1.0
+
+
+def _average(per_member: list[np.ndarray], members: tuple[Member, ...]) -> np.ndarray:
+    """Mean over members of their scores standardised by their training mean and std."""
+    z = [
+        (np.asarray(s, np.float64) - m.center) / m.scale
+        for s, m in zip(per_member, members, strict=True)
+    ]
+    return np.asarray(np.mean(np.stack(z), axis=0))
+
+
+def _attempts_step(
+    inner: InnerSettings,
+    outer: OuterSettings,
+    n_attempts: int,
+    synthetic: Synthetic,
+    opt_state: Any,
+    theta: Params,
+    codes: jax.Array,
+    targets: jax.Array,
+    labels: jax.Array,
+) -> tuple[Synthetic, Any, jax.Array]:
+    """One outer step of every attempt; state leaves carry a leading (attempts,) axis,
+    ``codes`` and ``targets`` are shared. Returns the loss per attempt, (attempts,).
+
+    One attempt runs the plain compiled ``outer_step`` (the paper's single fit, bit for bit
+    as without attempts); several run as one vmapped program. A network split over devices
+    (``shard_map``) runs its attempts one after another.
+    """
+    if n_attempts == 1 or inner.shards > 1:
+        outs = [
+            compiled(
+                "outer_step",
+                outer_step,
+                (inner, outer),
+                _index(synthetic, a),
+                _index(opt_state, a),
+                _index(theta, a),
+                codes,
+                targets,
+                _index(labels, a),
+            )
+            for a in range(n_attempts)
+        ]
+        syn, opt, loss = zip(*outs, strict=True)
+        return _stack(list(syn)), _stack(list(opt)), jnp.stack(loss)
+    return compiled(
+        "outer_steps",
+        outer_steps,
+        (inner, outer),
+        synthetic,
+        opt_state,
+        theta,
+        codes,
+        targets,
+        labels,
+    )
+
+
 class Dish:
     """A Synthetic Petri Dish. See the module docstring for the contract."""
 
     def __init__(self, config: DishConfig | None = None) -> None:
         self.config = config if config is not None else DishConfig.for_slopes()
-        self.synthetic: Synthetic | None = None
-        self.labels: jax.Array | None = None  # (n, out) fixed random binary
-        self.theta_init: Params | None = None
+        self.members: tuple[Member, ...] = ()
         self.record: FitRecord | None = None
         self.kind: type[Motif] | None = None
 
     # -- state ------------------------------------------------------------------------
     @property
     def fitted(self) -> bool:
-        return self.synthetic is not None
+        return bool(self.members)
+
+    # The primary member's state (the best attempt): what a single-fit dish holds.
+    @property
+    def synthetic(self) -> Synthetic | None:
+        return self.members[0].synthetic if self.members else None
+
+    @property
+    def labels(self) -> jax.Array | None:
+        """(n, out) or (n, T, out) fixed random binary labels of the primary member."""
+        return self.members[0].labels if self.members else None
+
+    @property
+    def theta_init(self) -> Params | None:
+        return self.members[0].theta_init if self.members else None
+
+    def _draw(self, seed: int) -> Member:
+        """Initial network, synthetic data and labels drawn from ``seed``."""
+        cfg = self.config
+        net = build_net(cfg)
+        k_theta, k_x, k_y = jax.random.split(jax.random.PRNGKey(seed), 3)
+        # (inits, ...) stacked initial weights; one set unless config.n_inits > 1.
+        theta = jax.vmap(lambda k: net.init(k, cfg.init_scale))(
+            jax.random.split(k_theta, cfg.n_inits)
+        )
+        # (n, in) for the slope MLP, (n, T, in) sequences for cells.
+        x = jax.random.normal(k_x, (cfg.n_samples, *cfg.input_shape))
+        shape = (cfg.n_samples, *cfg.label_shape)  # (n, out) or (n, T, out): one label per step
+        labels = jax.random.bernoulli(k_y, 0.5, shape).astype(x.dtype)
+        # Validation inputs start equal to train inputs; both are learned.
+        return Member(synthetic={"x_train": x, "x_val": x}, labels=labels, theta_init=theta)
 
     def initialize(self, seed: int, kind: type[Motif]) -> Dish:
         """Draw theta_init, labels and the initial synthetic data from ``seed`` (no training).
 
         With no outer steps this is the paper's random-data dish (Figure 4).
         """
-        cfg = self.config
-        net = build_net(cfg)
-        k_theta, k_x, k_y = jax.random.split(jax.random.PRNGKey(seed), 3)
-        # (inits, ...) stacked initial weights; one set unless config.n_inits > 1.
-        self.theta_init = jax.vmap(lambda k: net.init(k, cfg.init_scale))(
-            jax.random.split(k_theta, cfg.n_inits)
-        )
-        # (n, in) for the slope MLP, (n, T, in) sequences for cells.
-        x = jax.random.normal(k_x, (cfg.n_samples, *cfg.input_shape))
-        # Validation inputs start equal to train inputs; both are learned.
-        self.synthetic = {"x_train": x, "x_val": x}
-        shape = (cfg.n_samples, *cfg.label_shape)  # (n, out) or (n, T, out): one label per step
-        self.labels = jax.random.bernoulli(k_y, 0.5, shape).astype(x.dtype)
+        self.members = (self._draw(seed),)
         self.kind = kind
         return self
 
@@ -269,11 +381,22 @@ class Dish:
         Without it, ``config.val_fraction > 0`` holds that fraction of ``motifs`` out as the
         validation set (``holdout_split``) and fits on the rest. With validation and
         ``config.patience > 0`` the outer loop stops once ``patience`` steps in a row have
-        not lowered the validation loss. ``progress(step, total, outer loss)`` is called
-        after every outer step; on such an early stop its last call has ``step == total``.
-        With ``config.restarts > 1``, that many fits from different initial draws are run
-        and the one with the lowest selection loss is kept (validation MSE, or the outer
-        loss on the training motifs without validation). Restart 0 uses ``seed`` itself.
+        not lowered the validation loss.
+
+        Attempts: each round runs ``config.restarts`` attempts from different draws as one
+        compiled program (attempt 0 uses ``seed`` itself, attempt k its own seed stream).
+        An attempt passes when its dish ranks its training motifs at Spearman >=
+        ``config.min_train_spearman``; a round in which none passes is followed by a new
+        round from fresh draws, at most ``config.retries`` times. The dish keeps up to
+        ``config.ensemble`` passing attempts with the lowest selection loss (validation
+        MSE, else training z-MSE) and averages their standardised scores; when no attempt
+        passes it keeps the best ones anyway, sets ``record.fit_ok = False`` and logs a
+        warning. ``record`` says how well the dish ranks its training (and validation)
+        motifs and why retries were made.
+
+        ``progress(step, total, outer loss)`` is called after every outer step (the best
+        loss over the round's attempts); steps count on over rounds, and an early stop
+        ends a round with ``step == total``.
         """
         kind = motif_family(motifs)
         targets = check_losses(losses, len(motifs))
@@ -291,88 +414,143 @@ class Dish:
             motifs, targets, val = holdout_split(motifs, targets, cfg.val_fraction, seed)
         t0 = time.perf_counter()
         compile_before = STATS.compile_seconds
+        self.kind = kind
         codes = jnp.asarray(trim_nodes(cfg, encode(cfg, kind, motifs)))  # (motifs, ...)
-        best: tuple[float, int, dict[str, Any], _Run] | None = None
-        for restart in range(cfg.restarts):
-            run_seed = seed if restart == 0 else restart_seed(seed, restart)
-            run = self._fit_once(run_seed, kind, codes, targets, val, progress)
-            if val is not None:
-                selection = min(run.val_losses)
-            elif cfg.restarts > 1:
-                selection = selection_mse(self.raw_scores(motifs), targets)
-            else:  # nothing to choose between: skip scoring the training motifs again
-                selection = 0.0
-            if best is None or selection < best[0]:
-                best = (selection, restart, self._state(), run)
-        assert best is not None
-        _, chosen, state, run = best
-        self.__dict__.update(state)
+        # A fit without outer steps (the random-data dish) learns nothing: nothing to retry.
+        judged = cfg.outer_steps > 0
+        rounds = 1 + (cfg.retries if judged else 0)
+        done: list[_Attempt] = []
+        notes: list[str] = []
+        for r in range(rounds):
+            ids = list(range(r * cfg.restarts, (r + 1) * cfg.restarts))
+            batch = self._run_attempts(ids, seed, codes, motifs, targets, val, progress, r)
+            done.extend(batch)
+            if not judged or any(a.train_spearman >= cfg.min_train_spearman for a in batch):
+                break
+            notes.append(
+                f"round {r + 1}: no attempt ranked its training motifs at Spearman >= "
+                f"{cfg.min_train_spearman} (best "
+                f"{max(a.train_spearman for a in batch):.3f})"
+                + ("; retrying from fresh draws" if r + 1 < rounds else "")
+            )
+            logger.info("dish fit: %s", notes[-1])
+        passed = [a for a in done if not judged or a.train_spearman >= cfg.min_train_spearman]
+        fit_ok = bool(passed)
+        pool = passed if passed else done
+        ranked = sorted(pool, key=lambda a: (a.selection, a.member.attempt))
+        kept = ranked[: cfg.ensemble]
+        self.members = tuple(a.member for a in kept)
+        primary = kept[0]
+        train_scores = (
+            primary.train_scores
+            if len(kept) == 1
+            else _average([a.train_scores for a in kept], self.members)
+        )
+        val_rank: tuple[float | None, float | None] = (None, None)
+        if val is not None:
+            v = self.raw_scores(val[0])
+            val_rank = (
+                _rank_corr(v, val[1], metrics.spearman),
+                _rank_corr(v, val[1], metrics.kendall_tau_b),
+            )
         fit_seconds = time.perf_counter() - t0
         self.record = FitRecord(
             seed=seed,
             n_motifs=len(motifs),
-            outer_losses=run.outer_losses,
+            outer_losses=primary.outer_losses,
             fit_seconds=fit_seconds,
             compile_seconds=STATS.compile_seconds - compile_before,
-            val_losses=run.val_losses,
-            best_step=run.best_step,
-            restart=chosen,
+            val_losses=primary.val_losses,
+            best_step=primary.best_step,
+            restart=primary.member.attempt,
             n_validation=0 if val is None else len(val[0]),
+            train_spearman=_rank_corr(train_scores, targets, metrics.spearman),
+            train_kendall=_rank_corr(train_scores, targets, metrics.kendall_tau_b),
+            zmse_start=primary.start_zmse,
+            zmse_end=selection_mse(train_scores, targets),
+            val_spearman=val_rank[0],
+            val_kendall=val_rank[1],
+            attempts=len(done),
+            rounds=len(done) // cfg.restarts,
+            members=tuple(a.member.attempt for a in kept),
+            failed_attempts=tuple(
+                a.member.attempt
+                for a in done
+                if judged and a.train_spearman < cfg.min_train_spearman
+            ),
+            fit_ok=fit_ok,
+            notes=tuple(notes),
         )
         logger.info(
-            "dish fit: %d motifs, %d outer steps x %d restarts, %.2fs (compile %.2fs), "
-            "kept restart %d",
+            "dish fit: %d motifs, %d attempts in %d round(s), %d kept, training Spearman "
+            "%.3f, %.2fs (compile %.2fs)",
             len(motifs),
-            cfg.outer_steps,
-            cfg.restarts,
+            self.record.attempts,
+            self.record.rounds,
+            len(kept),
+            self.record.train_spearman,
             fit_seconds,
             self.record.compile_seconds,
-            chosen,
         )
+        if not fit_ok:
+            logger.warning(
+                "dish fit failed: after %d attempts no fit ranked its %d training motifs at "
+                "Spearman >= %s (best %.3f); the dish kept the best attempts, but its "
+                "ranking should not be trusted. Try more attempts (restarts, retries) or "
+                "more outer steps.",
+                len(done),
+                len(motifs),
+                cfg.min_train_spearman,
+                max(a.train_spearman for a in done),
+            )
         return self
 
-    def _state(self) -> dict[str, Any]:
-        return {
-            "synthetic": self.synthetic,
-            "labels": self.labels,
-            "theta_init": self.theta_init,
-            "kind": self.kind,
-        }
-
-    def _fit_once(
+    def _run_attempts(
         self,
+        ids: list[int],
         seed: int,
-        kind: type[Motif],
         codes_all: jax.Array,
+        motifs: list[Motif],
         targets_all: np.ndarray,
         val: tuple[list[Motif], np.ndarray] | None,
         progress: ProgressFn | None,
-    ) -> _Run:
-        """One outer-loop run from the draws of ``seed``; leaves its result on ``self``."""
+        round_index: int,
+    ) -> list[_Attempt]:
+        """Outer-loop runs for attempts ``ids``, side by side (one compiled program)."""
         cfg = self.config
-        self.initialize(seed, kind)
-        assert self.synthetic is not None and self.labels is not None
         inner, outer = inner_settings(cfg), outer_settings(cfg)
-        synthetic = self.synthetic
-        opt_state = outer.optimizer().init(synthetic)
-        # Batch sampling (Appendix A.3.2) uses its own stream so it never shifts the init.
-        rng = np.random.default_rng([seed, 1])
+        starts = [self._draw(attempt_seed(seed, i)) for i in ids]
+        n_att = len(ids)
+        # Stacked state: every leaf gets a leading (attempts,) axis.
+        synthetic = _stack([m.synthetic for m in starts])  # (attempts, n, ...)
+        labels = _stack([m.labels for m in starts])
+        theta = _stack([m.theta_init for m in starts])
+        opt_state = jax.vmap(outer.optimizer().init)(synthetic)
+        # Batch sampling (Appendix A.3.2) uses its own stream so it never shifts the init;
+        # the attempts of a round share it, so attempt 0 is exactly the paper's single fit.
+        rng = np.random.default_rng([attempt_seed(seed, ids[0]), 1])
         n = codes_all.shape[0]
-        losses_hist: list[float] = []
-        val_hist: list[float] = []
-        best: tuple[float, int, Synthetic] | None = None
+        hist: list[np.ndarray] = []  # (attempts,) outer loss per step
+        val_hist: list[list[float]] = [[] for _ in ids]
+        best: list[tuple[float, int, Synthetic] | None] = [None] * n_att
+
+        def member(a: int, syn: Synthetic) -> Member:
+            return Member(syn, starts[a].labels, starts[a].theta_init, ids[a])
 
         def validate(step: int) -> None:
-            nonlocal best
             assert val is not None
-            self.synthetic = synthetic
-            mse = selection_mse(self.raw_scores(val[0]), val[1])
-            val_hist.append(mse)
-            if best is None or mse <= best[0]:
-                best = (mse, step, synthetic)
+            for a in range(n_att):
+                syn = _index(synthetic, a)
+                mse = selection_mse(self._member_scores(member(a, syn), val[0]), val[1])
+                val_hist[a].append(mse)
+                prev = best[a]
+                if prev is None or mse <= prev[0]:
+                    best[a] = (mse, step, syn)
 
         if val is not None:
             validate(0)
+        total = cfg.outer_steps * (round_index + 1)
+        offset = cfg.outer_steps * round_index
         for step in range(cfg.outer_steps):
             if n > cfg.motif_batch:
                 idx = np.sort(rng.choice(n, cfg.motif_batch, replace=False))
@@ -380,48 +558,81 @@ class Dish:
             else:
                 codes, targets = codes_all, targets_all
             codes, targets = _pad_batch(codes, targets, cfg.motif_batch)
-            synthetic, opt_state, loss = compiled(
-                "outer_step",
-                outer_step,
-                (inner, outer),
+            synthetic, opt_state, loss = _attempts_step(
+                inner,
+                outer,
+                n_att,
                 synthetic,
                 opt_state,
-                self.theta_init,
+                theta,
                 codes,
                 jnp.asarray(targets, dtype=synthetic["x_train"].dtype),
-                self.labels,
+                labels,
             )
-            losses_hist.append(float(loss))
+            hist.append(np.asarray(loss, dtype=np.float64))
             if val is not None:
                 validate(step + 1)
-            best_at = None if best is None else best[1]
-            stop = bool(cfg.patience) and best_at is not None and step + 1 - best_at >= cfg.patience
+            stalled = [b is not None and step + 1 - b[1] >= cfg.patience for b in best]
+            stop = bool(cfg.patience) and val is not None and all(stalled)
             if progress is not None:
-                # An early stop ends the fit here: its total becomes the steps run, so a
+                # An early stop ends the round here: its total becomes the steps run, so a
                 # progress bar fed by this callback ends full rather than short.
-                progress(step + 1, step + 1 if stop else cfg.outer_steps, losses_hist[-1])
-            if stop:
-                logger.info(
-                    "dish fit: early stop after %d outer steps (validation best at step %d)",
-                    step + 1,
-                    best_at,
+                progress(
+                    offset + step + 1,
+                    offset + step + 1 if stop else total,
+                    float(np.nanmin(hist[-1])) if np.isfinite(hist[-1]).any() else np.nan,
                 )
+            if stop:
+                logger.info("dish fit: early stop after %d outer steps", step + 1)
                 break
-        best_step = None
-        if best is not None:
-            _, best_step, synthetic = best
-        self.synthetic = synthetic
-        return _Run(tuple(losses_hist), tuple(val_hist), best_step)
+        losses = np.stack(hist, axis=1) if hist else np.zeros((n_att, 0))  # (attempts, steps)
+        out = []
+        for a in range(n_att):
+            kept_best = best[a]
+            syn = _index(synthetic, a) if kept_best is None else kept_best[2]
+            start_scores = self._member_scores(starts[a], motifs)
+            m = member(a, syn)
+            scores = self._member_scores(m, motifs) if cfg.outer_steps else start_scores
+            center, scale = _scale_of(scores)
+            m = Member(m.synthetic, m.labels, m.theta_init, m.attempt, center, scale)
+            out.append(
+                _Attempt(
+                    member=m,
+                    outer_losses=tuple(float(x) for x in losses[a]),
+                    val_losses=tuple(val_hist[a]),
+                    best_step=None if kept_best is None else kept_best[1],
+                    train_scores=scores,
+                    start_zmse=selection_mse(start_scores, targets_all),
+                    selection=(
+                        min(val_hist[a]) if val is not None else selection_mse(scores, targets_all)
+                    ),
+                    train_spearman=_rank_corr(scores, targets_all, metrics.spearman),
+                )
+            )
+        return out
 
     # -- predict ----------------------------------------------------------------------
     def raw_scores(self, motifs: Sequence[Motif]) -> np.ndarray:
-        """Dish scores (synthetic-validation BCE) of ``motifs``, shape (motifs,)."""
+        """Dish scores of ``motifs``, shape (motifs,): lower = predicted better.
+
+        With one member: its synthetic-validation BCE after inner training. With several
+        (``config.ensemble > 1``): the mean over members of each member's BCE standardised
+        by that member's mean and std on the training motifs (a non-finite score in any
+        member makes the motif's score non-finite).
+        """
         if not self.fitted:
             raise RuntimeError("this Dish is not fitted: call fit() (or load()) first")
-        assert self.synthetic is not None and self.labels is not None
         kind = motif_family(motifs)
         if self.kind is not None and kind is not self.kind:
             raise ValueError(f"dish was fitted on {self.kind.__name__} motifs, got {kind.__name__}")
+        if len(self.members) == 1:
+            return self._member_scores(self.members[0], motifs)
+        per_member = [self._member_scores(m, motifs) for m in self.members]
+        return _average(per_member, self.members)
+
+    def _member_scores(self, member: Member, motifs: Sequence[Motif]) -> np.ndarray:
+        """One member's synthetic-validation BCE of ``motifs``, shape (motifs,)."""
+        kind = motif_family(motifs)
         codes = encode(self.config, kind, motifs)
         limit = PREDICT_CHUNK.get(self.config.network)
         step = limit if limit is not None else codes.shape[0]
@@ -440,11 +651,11 @@ class Dish:
                 "score_motifs",
                 score_motifs,
                 (inner_settings(self.config),),
-                self.theta_init,
+                member.theta_init,
                 jnp.asarray(padded),
-                self.synthetic["x_train"],
-                self.synthetic["x_val"],
-                self.labels,
+                member.synthetic["x_train"],
+                member.synthetic["x_val"],
+                member.labels,
             )
             chunks.append(np.asarray(scores)[:n])
         ranked = np.concatenate(chunks)
@@ -472,14 +683,42 @@ class Dish:
         return Prediction.from_scores(tuple(motifs), self.raw_scores(motifs))
 
     # -- persistence --------------------------------------------------------------------
-    def save(self, path: str) -> None:
-        """Write the fitted dish as safetensors (no code runs on load)."""
-        from petridish.dish.io import save_dish
-
-        save_dish(self, path)
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the fitted dish as safetensors (no code runs on load), atomically."""
+        if not self.fitted or self.kind is None:
+            raise RuntimeError("cannot save an unfitted Dish: call fit() first")
+        write_dish_file(path, self.config, self.kind.kind, self.members, self.record)
 
     @classmethod
-    def load(cls, path: str) -> Dish:
-        from petridish.dish.io import load_dish
-
-        return load_dish(path)
+    def load(cls, path: str | os.PathLike[str]) -> Dish:
+        """Read a dish written by ``save``; a foreign or damaged file is a ``ValueError``."""
+        content = read_dish_file(path)
+        kind = _REGISTRY.get(content.motif_kind)
+        if kind is None:
+            raise ValueError(f"{path}: unknown motif kind {content.motif_kind!r}")
+        dish = cls(content.config)
+        treedef = jax.tree_util.tree_structure(dish._draw(0).theta_init)
+        n_leaves = len(jax.tree_util.tree_leaves(dish._draw(0).theta_init))
+        members = []
+        for m in content.members:
+            if len(m.theta) != n_leaves:
+                raise ValueError(
+                    f"{path}: {len(m.theta)} initial-network tensors, the config's network "
+                    f"has {n_leaves}"
+                )
+            members.append(
+                Member(
+                    synthetic={"x_train": jnp.asarray(m.x_train), "x_val": jnp.asarray(m.x_val)},
+                    labels=jnp.asarray(m.labels),
+                    theta_init=jax.tree_util.tree_unflatten(
+                        treedef, [jnp.asarray(t) for t in m.theta]
+                    ),
+                    attempt=m.attempt,
+                    center=m.center,
+                    scale=m.scale,
+                )
+            )
+        dish.members = tuple(members)
+        dish.kind = kind
+        dish.record = None if content.record is None else FitRecord.from_json(content.record)
+        return dish

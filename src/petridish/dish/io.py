@@ -1,9 +1,14 @@
-"""Save and load a fitted dish as safetensors: arrays plus JSON metadata, never pickle.
+"""The dish file format: safetensors arrays plus JSON metadata, never pickle.
 
-File layout: tensors ``x_train``, ``x_val``, ``labels`` and ``theta.<i>`` (the leaves of
-``theta_init`` in tree order); metadata ``format`` (``petridish.dish``), ``version``,
-``config`` (JSON of ``DishConfig``), ``motif_kind`` and ``record`` (JSON of the fit
-record). Loading checks all of these and names what is wrong.
+This module knows the file layout only; ``Dish.save``/``Dish.load`` give it meaning.
+
+Version 2 (written): per member ``k`` (the fitted attempts the dish averages, best first)
+tensors ``m<k>.x_train``, ``m<k>.x_val``, ``m<k>.labels`` and ``m<k>.theta.<i>`` (the
+leaves of its initial network in tree order); metadata ``format`` (``petridish.dish``),
+``version``, ``config`` (JSON of ``DishConfig``), ``motif_kind``, ``members`` (JSON list of
+``{"attempt", "center", "scale"}``) and ``record`` (JSON of the ``FitRecord``). Version 1
+(read): one member, tensors ``x_train``, ``x_val``, ``labels``, ``theta.<i>``. Reading
+checks all of these and names what is wrong.
 """
 
 from __future__ import annotations
@@ -11,56 +16,98 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from safetensors import SafetensorError, safe_open
-from safetensors.numpy import save_file
+from safetensors.numpy import save
 
+from petridish._files import atomic_write
 from petridish.dish.config import DishConfig
-from petridish.dish.core import Dish, FitRecord
-from petridish.motifs.base import _REGISTRY
+from petridish.dish.record import FitRecord, Member
 
 FORMAT = "petridish.dish"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = ("1", "2")
 
 
-def save_dish(dish: Dish, path: str | os.PathLike[str]) -> None:
-    """Write ``dish`` to ``path`` atomically (temp file + rename)."""
-    if not dish.fitted:
-        raise RuntimeError("cannot save an unfitted Dish: call fit() first")
-    assert dish.synthetic is not None and dish.labels is not None and dish.kind is not None
-    tensors = {
-        "x_train": np.asarray(dish.synthetic["x_train"]),
-        "x_val": np.asarray(dish.synthetic["x_val"]),
-        "labels": np.asarray(dish.labels),
-    }
-    for i, leaf in enumerate(jax.tree_util.tree_leaves(dish.theta_init)):
-        tensors[f"theta.{i}"] = np.asarray(leaf)
+@dataclass(frozen=True)
+class MemberArrays:
+    """One member as read from a file: NumPy arrays and its standardisation."""
+
+    x_train: np.ndarray
+    x_val: np.ndarray
+    labels: np.ndarray
+    theta: tuple[np.ndarray, ...]  # leaves of the initial network, in tree order
+    attempt: int = 0
+    center: float = 0.0
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class DishFile:
+    """The content of a dish file."""
+
+    config: DishConfig
+    motif_kind: str
+    members: tuple[MemberArrays, ...]
+    record: dict[str, Any] | None
+
+
+def write_dish_file(
+    path: str | os.PathLike[str],
+    config: DishConfig,
+    motif_kind: str,
+    members: tuple[Member, ...],
+    record: FitRecord | None,
+) -> None:
+    """Write a dish to ``path`` atomically (``petridish._files.atomic_write``: the file
+    gets the mode the user's umask gives a new file)."""
+    if not members:
+        raise ValueError("a dish file needs at least one member")
+    tensors: dict[str, np.ndarray] = {}
+    for k, m in enumerate(members):
+        tensors[f"m{k}.x_train"] = np.asarray(m.synthetic["x_train"])
+        tensors[f"m{k}.x_val"] = np.asarray(m.synthetic["x_val"])
+        tensors[f"m{k}.labels"] = np.asarray(m.labels)
+        for i, leaf in enumerate(jax.tree_util.tree_leaves(m.theta_init)):
+            tensors[f"m{k}.theta.{i}"] = np.asarray(leaf)
     meta = {
         "format": FORMAT,
         "version": str(VERSION),
-        "config": json.dumps(dish.config.to_json()),
-        "motif_kind": dish.kind.kind,
-        "record": json.dumps(dataclasses.asdict(dish.record) if dish.record else None),
+        "config": json.dumps(config.to_json()),
+        "motif_kind": motif_kind,
+        "members": json.dumps(
+            [{"attempt": m.attempt, "center": m.center, "scale": m.scale} for m in members]
+        ),
+        "record": json.dumps(dataclasses.asdict(record) if record else None),
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=meta)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, save(tensors, metadata=meta))
 
 
-def load_dish(path: str | os.PathLike[str]) -> Dish:
-    """Read a dish written by ``save_dish``; a foreign or damaged file is a ``ValueError``."""
+def _member(tensors: dict[str, np.ndarray], prefix: str, path: Path, **extra: Any) -> MemberArrays:
+    names = [f"{prefix}x_train", f"{prefix}x_val", f"{prefix}labels"]
+    missing = [k for k in names if k not in tensors]
+    n_theta = 0
+    while f"{prefix}theta.{n_theta}" in tensors:
+        n_theta += 1
+    if missing or n_theta == 0:
+        raise ValueError(f"{path}: missing tensors {missing or [prefix + 'theta.0']}")
+    return MemberArrays(
+        x_train=tensors[names[0]],
+        x_val=tensors[names[1]],
+        labels=tensors[names[2]],
+        theta=tuple(tensors[f"{prefix}theta.{i}"] for i in range(n_theta)),
+        **extra,
+    )
+
+
+def read_dish_file(path: str | os.PathLike[str]) -> DishFile:
+    """Read a file written by ``write_dish_file`` (or version 1); a foreign or damaged file
+    is a ``ValueError``, a missing one ``FileNotFoundError``."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no dish file at {path}")
@@ -72,34 +119,29 @@ def load_dish(path: str | os.PathLike[str]) -> Dish:
         raise ValueError(f"{path} is not a readable safetensors dish file: {exc}") from exc
     if meta.get("format") != FORMAT:
         raise ValueError(f"{path} is not a petridish dish file (format={meta.get('format')!r})")
-    if meta.get("version") != str(VERSION):
-        raise ValueError(f"{path}: unsupported dish format version {meta.get('version')!r}")
-    kind_name = meta.get("motif_kind")
-    if kind_name not in _REGISTRY:
-        raise ValueError(f"{path}: unknown motif kind {kind_name!r}")
-    config = DishConfig.from_json(json.loads(meta["config"]))
-    dish = Dish(config)
-    dish.initialize(0, _REGISTRY[kind_name])  # gives the parameter tree structure
-    treedef = jax.tree_util.tree_structure(dish.theta_init)
-    n_leaves = len(jax.tree_util.tree_leaves(dish.theta_init))
-    missing = [
-        k
-        for k in ["x_train", "x_val", "labels"] + [f"theta.{i}" for i in range(n_leaves)]
-        if k not in tensors
-    ]
-    if missing:
-        raise ValueError(f"{path}: missing tensors {missing}")
-    dish.theta_init = jax.tree_util.tree_unflatten(
-        treedef, [jnp.asarray(tensors[f"theta.{i}"]) for i in range(n_leaves)]
-    )
-    dish.synthetic = {
-        "x_train": jnp.asarray(tensors["x_train"]),
-        "x_val": jnp.asarray(tensors["x_val"]),
-    }
-    dish.labels = jnp.asarray(tensors["labels"])
-    record = json.loads(meta.get("record", "null"))
-    if record is not None:
-        record["outer_losses"] = tuple(record["outer_losses"])
-        record["val_losses"] = tuple(record.get("val_losses", ()))
-        dish.record = FitRecord(**record)
-    return dish
+    version = meta.get("version")
+    if version not in READABLE_VERSIONS:
+        raise ValueError(f"{path}: unsupported dish format version {version!r}")
+    try:
+        config = DishConfig.from_json(json.loads(meta["config"]))
+        record = json.loads(meta.get("record", "null"))
+        if version == "1":
+            members: tuple[MemberArrays, ...] = (_member(tensors, "", path),)
+        else:
+            info = json.loads(meta["members"])
+            members = tuple(
+                _member(
+                    tensors,
+                    f"m{k}.",
+                    path,
+                    attempt=int(m["attempt"]),
+                    center=float(m["center"]),
+                    scale=float(m["scale"]),
+                )
+                for k, m in enumerate(info)
+            )
+    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: damaged dish metadata ({exc})") from exc
+    if not members:
+        raise ValueError(f"{path}: the dish file holds no member")
+    return DishFile(config, str(meta.get("motif_kind")), members, record)

@@ -139,6 +139,28 @@ def outer_step(
     return optax.apply_updates(synthetic, updates), opt_state, loss
 
 
+def outer_steps(
+    inner: InnerSettings,
+    outer: OuterSettings,
+    synthetic: Synthetic,
+    opt_state: optax.OptState,
+    params0: Params,
+    codes: jax.Array,
+    targets: jax.Array,
+    labels: jax.Array,
+) -> tuple[Synthetic, optax.OptState, jax.Array]:
+    """``outer_step`` for several independent fit attempts at once: ``synthetic``,
+    ``opt_state``, ``params0`` and ``labels`` carry a leading (attempts,) axis; the motif
+    batch is shared. Returns the stacked new state and the loss per attempt (attempts,)."""
+
+    def one(
+        syn: Synthetic, state: optax.OptState, p0: Params, y: jax.Array
+    ) -> tuple[Synthetic, optax.OptState, jax.Array]:
+        return outer_step(inner, outer, syn, state, p0, codes, targets, y)
+
+    return jax.vmap(one)(synthetic, opt_state, params0, labels)
+
+
 # --- compile cache -----------------------------------------------------------------------
 
 _CACHE: dict[Any, Any] = {}
