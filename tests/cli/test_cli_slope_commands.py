@@ -124,7 +124,7 @@ def test_select_command(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_truth_command_measures_a_readable_table(tmp_path: Path) -> None:
-    data = Path(__file__).resolve().parents[2] / "shared" / "data"
+    data = Path(__file__).resolve().parents[3] / "shared" / "data"
     if not (data / "mnist").is_dir():
         pytest.skip(f"MNIST not found under {data} (optional resource)")
     out = tmp_path / "t.csv"

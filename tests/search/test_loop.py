@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from petridish.dish.config import DishConfig
-from petridish.evaluators import Outcome
+from petridish.evaluators import GroundTruthUnavailable, Outcome
 from petridish.motifs import Motif, SigmoidSlope, motif_from_json
 from petridish.search.loop import SearchConfig, SearchResult, evals_to_hit, run_search
 from petridish.search.space import SlopeSpace
@@ -345,3 +345,91 @@ def test_foreign_store_file_is_a_store_error(tmp_path: Path) -> None:
     bad.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="junk.db"):
         _run(bad, _config())
+
+
+# -- failures are not results --------------------------------------------------------------
+
+
+def test_failed_evaluations_are_retried_on_resume(tmp_path: Path) -> None:
+    """A run whose every evaluation failed (ground truth broken, e.g. data missing under an
+    older petridish) is redone when resumed with working ground truth: the warm-up's
+    failures are evaluated again, the iterations chosen without results are redone, and
+    the run equals one that never failed."""
+    cfg = _config(budget_evals=25)
+    path = tmp_path / "r.db"
+    broken, broken_bowl = _run(path, cfg, Bowl(fail_below=100.0))
+    assert len(broken) == 25 and set(broken.statuses) == {"failed"}
+    # Still broken: the failures are retried, they fail again, nothing else changes.
+    still, still_bowl = _run(path, cfg, Bowl(fail_below=100.0))
+    assert still.digests == broken.digests and len(still_bowl.calls) == 25
+    assert still.reused == 0
+    fixed, bowl = _run(path, cfg, Bowl())
+    fresh, _ = _run(tmp_path / "fresh.db", cfg)
+    assert set(fixed.statuses) == {"ok"}
+    assert fixed.digests == fresh.digests and fixed.run_id == broken.run_id
+    np.testing.assert_array_equal(fixed.losses, fresh.losses)
+    assert len(bowl.calls) == 25 == len(set(bowl.calls))  # every one evaluated, once
+    with Store(path) as store:
+        logged = store.iterations(fixed.run_id)
+        history = store.failed_attempts()
+        again = [store.get(m, "bowl", "log_sq", 0) for m in fixed.motifs]
+    assert [r.iteration for r in logged] == [0, 1, 2, 3]
+    assert all(ev is not None and ev.status == "ok" for ev in again)
+    # The failures stay as history: two attempts per warm-up motif (first run, retry).
+    warm = set(fixed.digests[:10])
+    assert sum(ev.motif_hash in warm for ev in history) == 20
+    # A finished run is now a pure read.
+    reread, reread_bowl = _run(path, cfg, Bowl())
+    assert reread.digests == fixed.digests and reread_bowl.calls == []
+
+
+@dataclass
+class NoData(Bowl):
+    """Ground truth that cannot be had at all until ``available`` is set."""
+
+    available: bool = False
+
+    def evaluate(self, motif: Motif, seed: int) -> Outcome:
+        if not self.available:
+            self.calls.append("unavailable")
+            raise GroundTruthUnavailable("the bowl's data is missing")
+        return super().evaluate(motif, seed)
+
+
+def test_unavailable_ground_truth_stops_at_the_first_failure(tmp_path: Path) -> None:
+    cfg = _config(budget_evals=20)
+    path = tmp_path / "u.db"
+    evaluator = NoData()
+    with pytest.raises(GroundTruthUnavailable, match="missing"):
+        _run(path, cfg, evaluator)
+    assert evaluator.calls == ["unavailable"]  # nothing more was tried
+    with Store(path) as store:
+        assert len(store) == 0 and store.failed_attempts() == []
+        (run,) = store.runs()
+        assert store.iterations(run.run_id) == [] and not run.finished
+    evaluator.available = True
+    resumed, _ = _run(path, cfg, evaluator)
+    fresh, _ = _run(tmp_path / "fresh.db", cfg)
+    assert resumed.digests == fresh.digests and resumed.run_id == run.run_id
+
+
+def test_fit_progress_reports_outer_steps(tmp_path: Path) -> None:
+    cfg = _config(use_dish=True, dish_config=TINY_DISH.to_json(), budget_evals=15, proposals=15)
+    seen: list[tuple[int, int, int, float]] = []
+    spent: list[tuple[int, float]] = []
+    with Store(tmp_path / "p.db") as store:
+        run_search(
+            cfg,
+            space=SlopeSpace(),
+            strategy=GAStrategy(elite=5),
+            evaluator=Bowl(),  # type: ignore[arg-type]
+            store=store,
+            progress=lambda n, budget, best: spent.append((n, best)),
+            fit_progress=lambda it, step, total, loss: seen.append((it, step, total, loss)),
+        )
+    assert seen and {it for it, *_ in seen} == {1}
+    steps = [step for _, step, _, _ in seen]
+    assert steps == sorted(steps) and steps[-1] == seen[-1][2]  # ends full
+    assert all(math.isfinite(loss) for *_, loss in seen)
+    # Before the first result the best loss is inf (the CLI shows it as "best -").
+    assert spent[0] == (0, math.inf) and spent[-1][0] == 15 and math.isfinite(spent[-1][1])

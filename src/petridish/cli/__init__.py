@@ -30,6 +30,7 @@ from petridish.cli import slope as _slope
 from petridish.cli.common import (
     DEFAULT_STORE,
     CliError,
+    LogHandler,
     bar,
     dish_config_from_args,
     parse_overrides,
@@ -66,9 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
     if not logger.handlers or all(isinstance(h, logging.NullHandler) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
+        logger.addHandler(LogHandler())
     logger.setLevel(level)
     # One JAX device per core before JAX starts: the cell dish splits its motifs over them.
     use_cpu_cores()

@@ -12,6 +12,7 @@ import argparse
 import ast
 import dataclasses
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_STORE",
     "CliError",
+    "LogHandler",
     "add_dish_options",
     "add_quiet",
     "add_store_option",
@@ -45,6 +47,23 @@ DEFAULT_STORE = "runs/petridish.db"
 
 class CliError(Exception):
     """A user error reported as one line on stderr, exit code 2."""
+
+
+# -- output --------------------------------------------------------------------------------
+
+
+class LogHandler(logging.Handler):
+    """Log records on stderr, written through tqdm so that they do not tear a progress bar."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:
+            self.handleError(record)
 
 
 # -- progress ------------------------------------------------------------------------------

@@ -90,11 +90,12 @@ def _ground_truth(args: argparse.Namespace) -> tuple[SearchSpace, Evaluator, Any
     return oracle.space(), oracle, oracle
 
 
-def _unavailable(space: str, exc: Exception, stored: str) -> CliError:
+def _unavailable(space: str, exc: Exception) -> CliError:
     """The one line for ground truth that cannot be had at all."""
     hint = _DATA_HINT.get(space, "provide the data with --data-dir")
     return CliError(
-        f"no ground truth: {exc}. To provide it, {hint}; then run the same command again ({stored})"
+        f"no ground truth: {exc}. To provide it, {hint}; then run the same command again "
+        "(the run resumes; nothing stored is lost)"
     )
 
 
@@ -236,10 +237,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                 )
             except GroundTruthUnavailable as exc:
                 bars.close()
-                n_ok = len(store.evaluations(status="ok"))
-                raise _unavailable(
-                    args.space, exc, f"{args.store} keeps the {n_ok} results it has"
-                ) from None
+                raise _unavailable(args.space, exc) from None
     finally:
         bars.close()
     best = result.best_motif
@@ -430,6 +428,7 @@ def add_commands(
         "--budget",
         type=int,
         default=None,
+        metavar="N",
         help=f"ground-truth evaluations to spend, the run's total, above --warmup (default "
         f"{DEFAULT_BUDGET}; with --warmup-only: --warmup)",
     )
@@ -443,27 +442,39 @@ def add_commands(
         "--budget-seconds",
         type=float,
         default=None,
+        metavar="S",
         help="also stop after this many seconds (checked between iterations)",
     )
-    sp.add_argument("--warmup", type=int, default=40, help="random warm-up motifs (default 40)")
     sp.add_argument(
-        "--proposals", type=int, default=100, help="proposals per iteration (default 100)"
+        "--warmup", type=int, default=40, metavar="N", help="random warm-up motifs (default 40)"
+    )
+    sp.add_argument(
+        "--proposals",
+        type=int,
+        default=100,
+        metavar="N",
+        help="proposals per iteration (default 100)",
     )
     sp.add_argument(
         "--per-iteration",
         type=int,
         default=20,
+        metavar="N",
         help="ground-truth evaluations per iteration (default 20)",
     )
-    sp.add_argument("--seed", type=int, default=0, help="search seed (default 0)")
+    sp.add_argument("--seed", type=int, default=0, metavar="SEED", help="search seed (default 0)")
     sp.add_argument(
         "--eval-seed",
         type=int,
         default=0,
+        metavar="SEED",
         help="ground-truth training seed, shared by all runs (default 0)",
     )
     sp.add_argument(
-        "--run-id", default=None, help="name of the run (default: derived from the configuration)"
+        "--run-id",
+        default=None,
+        metavar="NAME",
+        help="name of the run (default: derived from the configuration)",
     )
     add_store_option(sp)
     sp.add_argument(
@@ -481,6 +492,7 @@ def add_commands(
     sp.add_argument(
         "--protocol",
         default=None,
+        metavar="NAME",
         help="slope only: MNIST training protocol: tiny (default), cpu, cpu_table or paper",
     )
     add_quiet(sp)
@@ -502,23 +514,35 @@ def add_commands(
     sp.add_argument(
         "--strategies",
         default="random,ga,ga+dish,nao,nao+dish",
+        metavar="LIST",
         help="comma list of NAME or NAME+dish (default random,ga,ga+dish,nao,nao+dish)",
     )
     add_dish_options(sp, "the cell search dish")
-    sp.add_argument("--seeds", default="0-9", help="0-9, a list 3,5,8, or a count (default 0-9)")
+    sp.add_argument(
+        "--seeds",
+        default="0-9",
+        metavar="SEEDS",
+        help="0-9, a list 3,5,8, or a count (default 0-9)",
+    )
     sp.add_argument(
         "--schedule",
         default="pool",
+        metavar="NAMES",
         help="pool (10/50/5, budget 150), paper (40/100/20, budget 200), or both: pool,paper",
     )
     sp.add_argument(
         "--budget",
         type=int,
         default=None,
+        metavar="N",
         help="replace the schedule's budget (must exceed its warm-up)",
     )
-    sp.add_argument("--top", type=int, default=3, help="target: the top-N cells (default 3)")
-    sp.add_argument("--out", default="runs/compare", help="output folder (default runs/compare)")
+    sp.add_argument(
+        "--top", type=int, default=3, metavar="N", help="target: the top-N cells (default 3)"
+    )
+    sp.add_argument(
+        "--out", default="runs/compare", metavar="DIR", help="output folder (default runs/compare)"
+    )
     add_store_option(sp)
     sp.add_argument(
         "--data-dir",

@@ -1,0 +1,176 @@
+"""The command line's options and errors speak its own language.
+
+Every option has help text without markup, one default store for every command, options
+that apply to one space say so, and bad input is one line on stderr naming the option, with
+exit code 2 and nothing run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from petridish.cli import CliError, build_parser, dish_config_from_args, main
+from petridish.dish.config import DishConfig
+from petridish.store import Store
+
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+COMMANDS = ("search", "compare", "predictors", "slope", "select", "truth")
+
+
+def _subparsers() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    (action,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def _one_error_line(capsys: pytest.CaptureFixture[str], command: str) -> str:
+    err = capsys.readouterr().err.strip()
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"petridish {command}: error: ") and "Traceback" not in err
+    return lines[0]
+
+
+def test_every_option_has_help_without_markup() -> None:
+    subs = _subparsers()
+    assert set(subs) == set(COMMANDS)
+    missing = [
+        f"{name} {action.option_strings[0]}"
+        for name, sp in subs.items()
+        for action in sp._actions
+        if action.option_strings and not action.help
+    ]
+    assert missing == []
+    for name, sp in subs.items():
+        text = sp.format_help()
+        assert "``" not in text, f"markup in petridish {name} --help"
+    top = build_parser().format_help()
+    assert "``" not in top and all(c in top for c in COMMANDS)
+
+
+def test_one_default_store_for_every_command() -> None:
+    subs = _subparsers()
+    stores = {
+        name: action.default
+        for name, sp in subs.items()
+        for action in sp._actions
+        if "--store" in action.option_strings
+    }
+    assert set(stores) == {"search", "compare", "truth"}
+    assert set(stores.values()) == {"runs/petridish.db"}
+
+
+def test_options_that_apply_to_one_space_say_so_or_are_absent() -> None:
+    subs = _subparsers()
+
+    def options(name: str) -> dict[str, str]:
+        return {a.option_strings[-1]: a.help or "" for a in subs[name]._actions if a.option_strings}
+
+    compare = options("compare")
+    # compare runs on NAS-Bench-NLP only: no slope options.
+    assert "--protocol" not in compare and "--table" not in compare
+    search = options("search")
+    assert "--table" not in search
+    assert search["--protocol"].startswith("slope only")
+    assert search["--download"].startswith("nasbench_nlp only")
+
+
+def test_unknown_set_key_lists_the_valid_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = [f.name for f in dataclasses.fields(DishConfig)]
+    argv = ["--set", "bogus_key=1", "--store", str(tmp_path / "s.db"), "--quiet"]
+    assert main(["search", *argv]) == 2
+    line = _one_error_line(capsys, "search")
+    assert "unknown dish setting 'bogus_key' in --set bogus_key=1; valid keys: " in line
+    assert all(key in line for key in keys)
+    assert "__init__" not in line and "unexpected keyword" not in line
+    assert not (tmp_path / "s.db").exists()  # nothing ran
+    assert main(["predictors", "--dish-set", "nope=2", "--quiet"]) == 2
+    line = _one_error_line(capsys, "predictors")
+    assert "unknown dish setting 'nope' in --dish-set nope=2; valid keys: " in line
+    assert "outer_steps" in line and "n_samples" in line
+    # The library call raises the same error.
+    args = argparse.Namespace(set=["bogus_key=1"], config=None)
+    with pytest.raises(CliError, match="valid keys: network, layer_sizes"):
+        dish_config_from_args(args, DishConfig.for_slopes())
+
+
+def test_bad_setting_values_name_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--store", str(tmp_path / "s.db"), "--quiet"]
+    assert main(["search", "--set", "inner_lr=-1", *argv]) == 2
+    line = _one_error_line(capsys, "search")
+    assert "--set inner_lr=-1" in line and "inner_lr must be finite and > 0" in line
+    assert main(["search", "--set", "inner_lr", *argv]) == 2
+    assert "--set expects KEY=VALUE, got 'inner_lr'" in _one_error_line(capsys, "search")
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--budget", "-5"], "--budget must be an integer >= 1, got -5"),
+        (["--budget", "0"], "--budget must be an integer >= 1, got 0"),
+        (["--warmup", "-1"], "--warmup must be an integer >= 0, got -1"),
+        (["--per-iteration", "0"], "--per-iteration must be an integer >= 1, got 0"),
+        (["--proposals", "0"], "--proposals must be an integer >= 1, got 0"),
+        (["--seed", "-2"], "--seed must be an integer >= 0, got -2"),
+        (["--budget-seconds", "-1"], "--budget-seconds must be a number > 0, got -1.0"),
+        # At or below the warm-up: no strategy iteration and no dish would run.
+        (["--budget", "40"], "--budget 40 is at or below --warmup 40"),
+        (["--budget", "10", "--warmup", "12"], "--budget 10 is at or below --warmup 12"),
+        (["--warmup-only", "--budget", "50"], "--warmup-only runs the 40 warm-up evaluations"),
+        (["--protocol", "nope"], "--protocol: "),
+        (["--download"], "--download applies to --space nasbench_nlp only"),
+    ],
+)
+def test_bad_search_numbers_are_named_in_cli_terms(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str
+) -> None:
+    store = tmp_path / "s.db"
+    assert main(["search", *flags, "--store", str(store), "--quiet"]) == 2
+    line = _one_error_line(capsys, "search")
+    assert message in line
+    assert "SearchConfig" not in line and "budget_evals" not in line
+    assert not store.exists()  # refused before anything ran
+
+
+def test_budget_at_the_warmup_names_the_way_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["search", "--budget", "30", "--store", str(tmp_path / "s.db")]) == 2
+    line = _one_error_line(capsys, "search")
+    assert "no ga iteration, no dish" in line and "--warmup-only" in line
+
+
+def test_warmup_only_run_is_explicit_and_extends_later(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not (REFERENCE / "nasbench_nlp_wikitext2_logs.zip").is_file():
+        pytest.skip(f"NAS-Bench-NLP logs not found in {REFERENCE} (optional resource)")
+    store = tmp_path / "s.db"
+    base = ["search", "--space", "nasbench_nlp", "--no-dish", "--warmup", "6"]
+    base += ["--proposals", "20", "--per-iteration", "3", "--data-dir", str(REFERENCE)]
+    base += ["--store", str(store), "--quiet"]
+    assert main([*base, "--warmup-only"]) == 0
+    assert "6 evaluations (0 already in the store)" in capsys.readouterr().out
+    # The warm-up-only run is the same run: a budget above the warm-up continues it.
+    assert main([*base, "--budget", "9"]) == 0
+    assert "9 evaluations (6 already in the store)" in capsys.readouterr().out
+    with Store(store) as s:
+        (run,) = s.runs()
+        assert [r.iteration for r in s.iterations(run.run_id)] == [0, 1]
+
+
+def test_compare_budget_at_the_warmup_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["compare", "--budget", "10", "--store", str(tmp_path / "c.db")]) == 2
+    assert "at or below the warm-up of schedule pool (10)" in _one_error_line(capsys, "compare")
+    assert main(["compare", "--schedule", "paper", "--budget", "-3"]) == 2
+    assert "--budget must be an integer >= 1, got -3" in _one_error_line(capsys, "compare")
