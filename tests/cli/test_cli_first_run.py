@@ -55,10 +55,9 @@ def _petridish(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Co
     )
 
 
-def test_no_data_stops_at_the_first_evaluation_with_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """In process, to count download attempts: one per mirror for the whole search."""
+@pytest.fixture
+def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """No MNIST anywhere and every download refused; yields the URLs asked for."""
     empty = tmp_path / "empty"
     empty.mkdir()
     for key, value in _offline_env(tmp_path, empty).items():
@@ -71,6 +70,15 @@ def test_no_data_stops_at_the_first_evaluation_with_one_line(
         raise urllib.error.URLError("connection refused")
 
     monkeypatch.setattr(mnist_module.urllib.request, "urlopen", refuse)
+    return urls
+
+
+def test_no_data_stops_at_the_first_evaluation_with_one_line(
+    tmp_path: Path, offline: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In process, to count download attempts: one per mirror for the whole search."""
+    empty = tmp_path / "empty"
+    urls = offline
     store = tmp_path / "runs" / "petridish.db"
     code = main(["search", "--store", str(store), "--warmup", "10", "--budget", "30", "--quiet"])
     captured = capsys.readouterr()
@@ -87,6 +95,20 @@ def test_no_data_stops_at_the_first_evaluation_with_one_line(
         assert len(s) == 0 and s.failed_attempts() == []  # nothing that looks like a result
         (run,) = s.runs()
         assert not run.finished and s.iterations(run.run_id) == []
+
+
+def test_truth_without_data_is_one_line(
+    tmp_path: Path, offline: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, store = tmp_path / "t.csv", tmp_path / "t.db"
+    code = main(["truth", "--n", "3", "--out", str(out), "--store", str(store), "--quiet"])
+    assert code == 2 and len(offline) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("petridish truth: error: no ground truth: MNIST is not available")
+    assert "PETRIDISH_DATA_DIR" in line and "--data-dir" in line
+    assert not out.exists()
+    with Store(store) as s:
+        assert len(s) == 0
 
 
 def test_first_run_without_data_then_with_data(tmp_path: Path) -> None:

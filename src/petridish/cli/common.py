@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_STORE",
     "CliError",
+    "MNIST_HINT",
     "LogHandler",
     "add_dish_options",
     "add_quiet",
@@ -36,6 +37,7 @@ __all__ = [
     "bar",
     "dish_config_from_args",
     "dish_keys",
+    "no_ground_truth",
     "open_store",
     "parse_overrides",
     "seed_count",
@@ -217,6 +219,23 @@ def open_store(path: str) -> Iterator[Store]:
     except StoreError as exc:
         # A foreign or damaged file, or a run id reused with another configuration.
         raise CliError(str(exc)) from None
+
+
+# -- ground truth --------------------------------------------------------------------------
+
+MNIST_HINT = (
+    "put the four MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+    "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in a folder and pass --data-dir "
+    "DIR or set PETRIDISH_DATA_DIR=DIR"
+)
+
+
+def no_ground_truth(exc: Exception, hint: str) -> CliError:
+    """The one line for ground truth that cannot be had at all (``GroundTruthUnavailable``)."""
+    return CliError(
+        f"no ground truth: {exc}. To provide it, {hint}; then run the same command again "
+        "(it resumes; nothing stored is lost)"
+    )
 
 
 # -- numbers -------------------------------------------------------------------------------

@@ -26,12 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from petridish.cli.common import (
+    MNIST_HINT,
     CliError,
     add_dish_options,
     add_quiet,
     add_store_option,
     dish_config_from_args,
     new_bar,
+    no_ground_truth,
     open_store,
 )
 
@@ -49,9 +51,7 @@ STRATEGIES = ("random", "ga", "nao")
 DEFAULT_BUDGET = 80
 
 _DATA_HINT = {
-    "slope": "put the four MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-    "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in a folder and pass --data-dir "
-    "DIR or set PETRIDISH_DATA_DIR=DIR",
+    "slope": MNIST_HINT,
     "nasbench_nlp": "pass --data-dir with the NAS-Bench-NLP logs zip (or its folder), or "
     "--download",
 }
@@ -88,15 +88,6 @@ def _ground_truth(args: argparse.Namespace) -> tuple[SearchSpace, Evaluator, Any
     except (FileNotFoundError, ValueError) as exc:
         raise CliError(f"cannot load the NAS-Bench-NLP logs: {exc}") from None
     return oracle.space(), oracle, oracle
-
-
-def _unavailable(space: str, exc: Exception) -> CliError:
-    """The one line for ground truth that cannot be had at all."""
-    hint = _DATA_HINT.get(space, "provide the data with --data-dir")
-    return CliError(
-        f"no ground truth: {exc}. To provide it, {hint}; then run the same command again "
-        "(the run resumes; nothing stored is lost)"
-    )
 
 
 def _dish(args: argparse.Namespace, space_name: str) -> DishConfig:
@@ -237,7 +228,8 @@ def cmd_search(args: argparse.Namespace) -> int:
                 )
             except GroundTruthUnavailable as exc:
                 bars.close()
-                raise _unavailable(args.space, exc) from None
+                hint = _DATA_HINT.get(args.space, "provide the data with --data-dir")
+                raise no_ground_truth(exc, hint) from None
     finally:
         bars.close()
     best = result.best_motif

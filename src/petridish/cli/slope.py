@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from petridish.cli.common import (
+    MNIST_HINT,
     CliError,
     add_dish_options,
     add_quiet,
@@ -20,6 +21,7 @@ from petridish.cli.common import (
     bar,
     dish_config_from_args,
     dish_keys,
+    no_ground_truth,
     open_store,
     seed_count,
 )
@@ -151,7 +153,7 @@ def cmd_truth(args: argparse.Namespace) -> int:
                 store, slopes, range(protocol.seeds), protocol, args.data_dir, progress=progress
             )
         except GroundTruthUnavailable as exc:
-            raise CliError(f"{exc} (nothing was trained; --data-dir names the folder)") from None
+            raise no_ground_truth(exc, MNIST_HINT) from None
     s, acc = slope_table_from_evaluations(evals)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
