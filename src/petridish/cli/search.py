@@ -11,6 +11,10 @@ before spending its budget; what was stored is kept and the same command resumes
 Progress bars go to stderr (``--quiet`` silences them): evaluations spent and the best loss,
 and during a dish fit a second bar with the fit's outer steps.
 
+Exit codes of ``search``: 0 when the run has a result, 1 when it finished without any ok
+evaluation (every one failed or diverged; failed ones are retried by the same command),
+2 for a user error or ground truth that cannot be had.
+
 Ground truth per space: ``slope`` trains MNIST MLPs (``MnistSlopeEvaluator``, protocol
 ``--protocol``, default ``tiny``; ``--data-dir`` is the MNIST folder) over ``SlopeSpace``;
 ``nasbench_nlp`` looks cells up in the NAS-Bench-NLP WikiText-2 table (``TabularOracle``;

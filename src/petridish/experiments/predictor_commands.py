@@ -3,6 +3,6 @@ module keeps the old import path working."""
 
 from __future__ import annotations
 
-from petridish.cli.predictors import add_commands, format_kendall_table, parse_predictors
+from petridish.cli.predictors import GROUPS, add_commands, format_kendall_table, parse_predictors
 
-__all__ = ["add_commands", "format_kendall_table", "parse_predictors"]
+__all__ = ["GROUPS", "add_commands", "format_kendall_table", "parse_predictors"]

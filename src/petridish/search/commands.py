@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
-from petridish.cli.search import add_commands
+from petridish.cli.common import DEFAULT_STORE
+from petridish.cli.search import SPACES, STRATEGIES, add_commands
 
-__all__ = ["add_commands"]
+__all__ = ["DEFAULT_STORE", "SPACES", "STRATEGIES", "add_commands"]
