@@ -12,7 +12,9 @@ from petridish.dish.outer import STATS
 from petridish.motifs import SigmoidSlope
 
 # Small, fast settings; the shapes are shared by every test here so compiles are reused.
-CFG = DishConfig.for_slopes(inner_steps=20, outer_steps=6, n_samples=6)
+CFG = DishConfig.for_slopes(
+    inner_steps=20, outer_steps=6, n_samples=6, restarts=1, ensemble=1, retries=0
+)
 SLOPES = [0.4, 0.55, 0.7, 0.9, 1.1, 1.3, 1.5]
 LOSSES = [0.035, 0.040, 0.046, 0.052, 0.058, 0.066, 0.075]
 

@@ -255,12 +255,30 @@ def _scale_of(scores: np.ndarray) -> tuple[float, float]:
 
 
 def _average(per_member: list[np.ndarray], members: tuple[Member, ...]) -> np.ndarray:
-    """Mean over members of their scores standardised by their training mean and std."""
-    z = [
-        (np.asarray(s, np.float64) - m.center) / m.scale
-        for s, m in zip(per_member, members, strict=True)
-    ]
-    return np.asarray(np.mean(np.stack(z), axis=0))
+    """Median over members of their scores standardised by their training mean and std.
+
+    The median, not the mean: members that fit the training motifs equally well can
+    extrapolate differently, and a minority that turns away outside the training range
+    moves a mean but not a median (README, "A fit that can be trusted"). A motif whose
+    score is not finite in any member gets NaN (flagged by ``predict``).
+    """
+    z = np.stack(
+        [
+            (np.asarray(s, np.float64) - m.center) / m.scale
+            for s, m in zip(per_member, members, strict=True)
+        ]
+    )  # (members, motifs)
+    out = np.median(z, axis=0)
+    return np.asarray(np.where(np.isfinite(z).all(axis=0), out, np.nan))
+
+
+def attempts_side_by_side() -> bool:
+    """Whether a fit's attempts run as one vmapped program (else a Python loop of single
+    outer steps). Measured on 2 CPU cores (``benchmarks/bench_dish_fit.py``): 4 slope
+    attempts side by side 4.43 s, as a loop 4.13 s, so CPUs loop; an accelerator, where the
+    batched program fills the device, runs them side by side (not measured: no GPU was lent).
+    """
+    return jax.default_backend() != "cpu"
 
 
 def _attempts_step(
@@ -278,10 +296,10 @@ def _attempts_step(
     ``codes`` and ``targets`` are shared. Returns the loss per attempt, (attempts,).
 
     One attempt runs the plain compiled ``outer_step`` (the paper's single fit, bit for bit
-    as without attempts); several run as one vmapped program. A network split over devices
-    (``shard_map``) runs its attempts one after another.
+    as without attempts). Several run as one vmapped program where ``attempts_side_by_side``
+    says so, else one after another (as does a network split over devices).
     """
-    if n_attempts == 1 or inner.shards > 1:
+    if n_attempts == 1 or inner.shards > 1 or not attempts_side_by_side():
         outs = [
             compiled(
                 "outer_step",
@@ -389,7 +407,7 @@ class Dish:
         ``config.min_train_spearman``; a round in which none passes is followed by a new
         round from fresh draws, at most ``config.retries`` times. The dish keeps up to
         ``config.ensemble`` passing attempts with the lowest selection loss (validation
-        MSE, else training z-MSE) and averages their standardised scores; when no attempt
+        MSE, else training z-MSE) and takes the median of their standardised scores; when no attempt
         passes it keeps the best ones anyway, sets ``record.fit_ok = False`` and logs a
         warning. ``record`` says how well the dish ranks its training (and validation)
         motifs and why retries were made.
@@ -616,9 +634,9 @@ class Dish:
         """Dish scores of ``motifs``, shape (motifs,): lower = predicted better.
 
         With one member: its synthetic-validation BCE after inner training. With several
-        (``config.ensemble > 1``): the mean over members of each member's BCE standardised
-        by that member's mean and std on the training motifs (a non-finite score in any
-        member makes the motif's score non-finite).
+        (``config.ensemble > 1``): the median over members of each member's BCE
+        standardised by that member's mean and std on the training motifs (a non-finite
+        score in any member makes the motif's score NaN).
         """
         if not self.fitted:
             raise RuntimeError("this Dish is not fitted: call fit() (or load()) first")
