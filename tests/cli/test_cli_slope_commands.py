@@ -11,6 +11,7 @@ from petridish.cli import main
 
 # Tiny dish settings so the CLI tests compile small programs quickly.
 FAST = ["--set", "inner_steps=20", "--set", "outer_steps=4", "--set", "n_samples=6"]
+FAST += ["--set", "restarts=1", "--set", "ensemble=1", "--set", "retries=0"]
 
 
 def _table(tmp_path: Path) -> Path:

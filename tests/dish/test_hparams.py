@@ -7,7 +7,7 @@ from petridish import DishConfig
 from petridish.dish.hparams import expand_grid, select_hyperparameters
 from petridish.motifs import SigmoidSlope
 
-BASE = DishConfig.for_slopes(inner_steps=20, outer_steps=4)
+BASE = DishConfig.for_slopes(inner_steps=20, outer_steps=4, restarts=1, ensemble=1, retries=0)
 
 
 def test_expand_grid_validates_fields() -> None:

@@ -37,7 +37,10 @@ def test_experiment_runs_and_is_deterministic() -> None:
     acc = 0.97 - 0.03 * (SLOPES - 0.25) ** 2
     table = SlopeTable(SLOPES, acc, source="synthetic")
     exp = SlopeExperiment(
-        dish=DishConfig.for_slopes(inner_steps=20, outer_steps=6, n_samples=6), seeds=(0, 1)
+        dish=DishConfig.for_slopes(
+            inner_steps=20, outer_steps=6, n_samples=6, restarts=1, ensemble=1, retries=0
+        ),
+        seeds=(0, 1),
     )
     a = run_slope_experiment(table, exp)
     b = run_slope_experiment(table, exp)

@@ -18,7 +18,7 @@ from petridish.search.space import SlopeSpace
 from petridish.search.strategies import GAStrategy, NAOStrategy, RandomStrategy
 from petridish.store import Store, StoreError
 
-TINY_DISH = DishConfig.for_slopes(outer_steps=3, inner_steps=20)
+TINY_DISH = DishConfig.for_slopes(outer_steps=3, inner_steps=20, restarts=1, ensemble=1, retries=0)
 
 
 @dataclass

@@ -40,7 +40,9 @@ def test_slope_search_finds_a_top_decile_slope(tmp_path: Path) -> None:
         warmup=8,
         proposals=24,
         per_iteration=8,
-        dish_config=DishConfig.for_slopes(outer_steps=10, inner_steps=50).to_json(),
+        dish_config=DishConfig.for_slopes(
+            outer_steps=10, inner_steps=50, restarts=1, ensemble=1, retries=0
+        ).to_json(),
     )
     with Store(tmp_path / "slopes.db") as store:
         result = run_search(
