@@ -50,8 +50,9 @@ SQUARING = {
 CELLS = [Cell.from_recipe(r) for r in (TANH, SIGM, LEAKY, GATED, SUM2)]
 LOSSES = [4.6, 4.9, 5.3, 4.4, 4.8]
 # Small and fast; every test here shares these shapes, so compiles are reused.
+# No retries: these tests pin single fits (tests/dish/test_attempts.py tests retries).
 CFG = DishConfig.for_cells(
-    inner_steps=3, outer_steps=3, n_samples=4, seq_len=4, max_nodes=6, max_slots=8
+    inner_steps=3, outer_steps=3, n_samples=4, seq_len=4, max_nodes=6, max_slots=8, retries=0
 )
 
 

@@ -314,7 +314,7 @@ def test_command_options() -> None:
 
 @pytest.mark.slow
 def test_tiny_dish_runs_on_the_same_splits(bench: NasBenchNLP) -> None:
-    dish = DishConfig.for_cells(outer_steps=2, inner_steps=2)
+    dish = DishConfig.for_cells(outer_steps=2, inner_steps=2, retries=0)
     cfg = PredictorBenchmarkConfig(
         sizes=(10,), seeds=(0,), predictors=("dish", "random_dish", "oracle"), dish=dish
     )
@@ -324,5 +324,7 @@ def test_tiny_dish_runs_on_the_same_splits(bench: NasBenchNLP) -> None:
         assert -1.0 <= r.kendall <= 1.0 and r.n_test == result.pool.n_cells - 10
     assert result.runs[0].config["dish"] == dish.to_json()
     runs = predictor_markdown(result).split("### Runs")[1]
-    assert "; dish: DishConfig.for_cells() with inner_steps=2, outer_steps=2;" in runs
-    assert "; random_dish: DishConfig.for_cells() with inner_steps=2, outer_steps=0" in runs
+    assert "; dish: DishConfig.for_cells() with inner_steps=2, outer_steps=2, retries=0;" in runs
+    assert (
+        "; random_dish: DishConfig.for_cells() with inner_steps=2, outer_steps=0, retries=0" in runs
+    )
