@@ -275,7 +275,8 @@ def _average(per_member: list[np.ndarray], members: tuple[Member, ...]) -> np.nd
 def attempts_side_by_side() -> bool:
     """Whether a fit's attempts run as one vmapped program (else a Python loop of single
     outer steps). Measured on 2 CPU cores (``benchmarks/bench_dish_fit.py``): 4 slope
-    attempts side by side 4.43 s, as a loop 4.13 s, so CPUs loop; an accelerator, where the
+    attempts side by side 3.03 s, as a loop 3.01 s (4.43 s and 4.13 s with other jobs
+    running), so CPUs loop; an accelerator, where the
     batched program fills the device, runs them side by side (not measured: no GPU was lent).
     """
     return jax.default_backend() != "cpu"
