@@ -30,12 +30,15 @@ PREDICTORS = ("dish", "random_dish", "nn_surrogate")
 
 
 def default_dish_config() -> DishConfig:
-    """The experiment's dish: ``DishConfig.for_slopes()`` (Table 2 fits, 4 attempts side by
-    side, the median of the passing ones; attempts chosen on the validation slopes).
+    """The experiment's dish: Table 2 fits, 5 attempts, the one with the lowest loss on the
+    validation slopes kept (``ensemble=1``); attempts that rank their training slopes below
+    Spearman 0.9 are passed over and retried as in ``DishConfig.for_slopes()``.
 
-    Earlier defaults kept the best of 5 single fits on the validation slopes (README).
+    With validation slopes to choose by, keeping the best attempt measured better than the
+    library default's median of 4 (paper table, 10 seeds: worst seed 0.762 with the median
+    of 4, README), and a single fit is seed-sensitive (one of 10 seeds at -0.84).
     """
-    return DishConfig.for_slopes()
+    return DishConfig.for_slopes(restarts=5, ensemble=1)
 
 
 @dataclass(frozen=True)
