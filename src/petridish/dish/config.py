@@ -60,6 +60,10 @@ class DishConfig:
     outer_decay_every: int = 30
     outer_l2: float = 1e-5
     outer_steps: int = 60
+    # Std of Gaussian noise added to the synthetic inputs (train and validation) where the
+    # outer loss and its gradient are taken, drawn afresh at every outer step: the data
+    # must rank the motifs under small perturbations. 0 = the paper's outer step.
+    outer_noise: float = 0.0
     # The outer loss: "zmse" (the paper's z-scored MSE), "zmse_rank" (against z-scored
     # ranks of the ground truth) or "pairwise" (logistic loss on ordered pairs); see
     # petridish.dish.outer.meta_loss.
@@ -120,7 +124,7 @@ class DishConfig:
             value = getattr(self, name)
             if not math.isfinite(value) or value <= 0:
                 raise ValueError(f"DishConfig.{name} must be finite and > 0, got {value!r}")
-        for name in ("inner_l2", "outer_l2", "inner_eps_root"):
+        for name in ("inner_l2", "outer_l2", "inner_eps_root", "outer_noise"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"DishConfig.{name} must be finite and >= 0, got {value!r}")

@@ -292,6 +292,7 @@ def _attempts_step(
     codes: jax.Array,
     targets: jax.Array,
     labels: jax.Array,
+    noise: Synthetic | None = None,
 ) -> tuple[Synthetic, Any, jax.Array]:
     """One outer step of every attempt; state leaves carry a leading (attempts,) axis,
     ``codes`` and ``targets`` are shared. Returns the loss per attempt, (attempts,).
@@ -312,6 +313,7 @@ def _attempts_step(
                 codes,
                 targets,
                 _index(labels, a),
+                None if noise is None else _index(noise, a),
             )
             for a in range(n_attempts)
         ]
@@ -548,6 +550,8 @@ class Dish:
         # Batch sampling (Appendix A.3.2) uses its own stream so it never shifts the init;
         # the attempts of a round share it, so attempt 0 is exactly the paper's single fit.
         rng = np.random.default_rng([attempt_seed(seed, ids[0]), 1])
+        # Outer-step noise (``config.outer_noise``): one stream per attempt, fresh each step.
+        noise_rngs = [np.random.default_rng([attempt_seed(seed, i), 3]) for i in ids]
         n = codes_all.shape[0]
         hist: list[np.ndarray] = []  # (attempts,) outer loss per step
         val_hist: list[list[float]] = [[] for _ in ids]
@@ -577,6 +581,17 @@ class Dish:
             else:
                 codes, targets = codes_all, targets_all
             codes, targets = _pad_batch(codes, targets, cfg.motif_batch)
+            noise = None
+            if cfg.outer_noise > 0:
+                noise = {
+                    k: jnp.asarray(
+                        np.stack(
+                            [cfg.outer_noise * r.standard_normal(v.shape[1:]) for r in noise_rngs]
+                        ),
+                        dtype=v.dtype,
+                    )
+                    for k, v in synthetic.items()
+                }  # (attempts, n, ...) like the synthetic data
             synthetic, opt_state, loss = _attempts_step(
                 inner,
                 outer,
@@ -587,6 +602,7 @@ class Dish:
                 codes,
                 jnp.asarray(targets, dtype=synthetic["x_train"].dtype),
                 labels,
+                noise,
             )
             hist.append(np.asarray(loss, dtype=np.float64))
             if val is not None:

@@ -128,11 +128,21 @@ def outer_step(
     codes: jax.Array,
     targets: jax.Array,
     labels: jax.Array,
+    noise: Synthetic | None = None,
 ) -> tuple[Synthetic, optax.OptState, jax.Array]:
-    """One meta-gradient step; returns (new synthetic data, new state, loss before the step)."""
-    loss, grads = jax.value_and_grad(meta_loss)(
-        synthetic, inner, params0, codes, targets, labels, outer.loss
-    )
+    """One meta-gradient step; returns (new synthetic data, new state, loss before the step).
+
+    With ``noise`` (arrays shaped like ``synthetic``), the loss and its gradient are taken
+    at ``synthetic + noise``: the data must rank the motifs under small perturbations, a
+    regulariser (``DishConfig.outer_noise``).
+    """
+
+    def loss_at(syn: Synthetic) -> jax.Array:
+        if noise is not None:
+            syn = {k: syn[k] + noise[k] for k in syn}
+        return meta_loss(syn, inner, params0, codes, targets, labels, outer.loss)
+
+    loss, grads = jax.value_and_grad(loss_at)(synthetic)
     if not outer.learn_validation:
         grads = {**grads, "x_val": jnp.zeros_like(grads["x_val"])}
     updates, opt_state = outer.optimizer().update(grads, opt_state, synthetic)
@@ -148,17 +158,18 @@ def outer_steps(
     codes: jax.Array,
     targets: jax.Array,
     labels: jax.Array,
+    noise: Synthetic | None = None,
 ) -> tuple[Synthetic, optax.OptState, jax.Array]:
     """``outer_step`` for several independent fit attempts at once: ``synthetic``,
-    ``opt_state``, ``params0`` and ``labels`` carry a leading (attempts,) axis; the motif
-    batch is shared. Returns the stacked new state and the loss per attempt (attempts,)."""
+    ``opt_state``, ``params0``, ``labels`` (and ``noise``) carry a leading (attempts,) axis;
+    the motif batch is shared. Returns the stacked new state and the loss per attempt."""
 
     def one(
-        syn: Synthetic, state: optax.OptState, p0: Params, y: jax.Array
+        syn: Synthetic, state: optax.OptState, p0: Params, y: jax.Array, eps: Synthetic | None
     ) -> tuple[Synthetic, optax.OptState, jax.Array]:
-        return outer_step(inner, outer, syn, state, p0, codes, targets, y)
+        return outer_step(inner, outer, syn, state, p0, codes, targets, y, eps)
 
-    return jax.vmap(one)(synthetic, opt_state, params0, labels)
+    return jax.vmap(one)(synthetic, opt_state, params0, labels, noise)
 
 
 # --- compile cache -----------------------------------------------------------------------
