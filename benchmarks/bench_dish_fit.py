@@ -1,4 +1,4 @@
-"""Benchmark: the default slope-dish fit (``DishConfig.for_slopes()``: 4 Table 2 attempts
+"""Benchmark: the default slope-dish fit (``DishConfig.for_slopes()``: 6 noisy Table 2 attempts
 side by side, retried from fresh draws when none ranks its training slopes at Spearman >=
 0.9).
 

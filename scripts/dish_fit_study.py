@@ -78,6 +78,7 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds FIRST..FIRST+N-1")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--paper-table", default=str(PAPER))
     ap.add_argument("--out", default="results/dish_fit")
@@ -90,13 +91,18 @@ def main() -> int:
         except (ValueError, SyntaxError):
             overrides[key] = raw
     cfg = DishConfig.for_slopes(**overrides)
-    out: dict[str, Any] = {"config": cfg.describe(), "seeds": args.seeds, "tables": {}}
+    out: dict[str, Any] = {
+        "config": cfg.describe(),
+        "seeds": [args.first_seed, args.first_seed + args.seeds - 1],
+        "tables": {},
+    }
 
     slopes, acc = slope_table()
     losses = 1 - np.asarray(acc)
     band = np.flatnonzero((slopes > 0.37) & (slopes < 1.5))
     rows = []
-    for seed in range(args.seeds):
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    for seed in seeds:
         rows.append(_fit(cfg, np.asarray(slopes), losses, band, seed, np.arange(len(slopes))))
         print("bundled", json.dumps(rows[-1]), flush=True)
     out["tables"]["bundled"] = {"summary": _summary(rows), "fits": rows}
@@ -105,7 +111,7 @@ def main() -> int:
         table = read_slope_csv(args.paper_table)
         ps, pl = np.asarray(table.slopes), np.asarray(table.losses)
         rows = []
-        for seed in range(args.seeds):
+        for seed in seeds:
             train, _, _ = split_band(ps, (0.37, 1.50), 15, 15, seed)
             scored = np.setdiff1d(np.arange(len(ps)), train)
             rows.append(_fit(cfg, ps, pl, train, seed, scored))
@@ -117,7 +123,8 @@ def main() -> int:
     dest = Path(args.out)
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "fit_study.json").write_text(json.dumps(out, indent=1))
-    lines = [f"# Dish fit study: {out['config']}, seeds 0-{args.seeds - 1}", ""]
+    first, last = out["seeds"]
+    lines = [f"# Dish fit study: {out['config']}, seeds {first}-{last}", ""]
     lines += [
         "| table | training Spearman worst | scored Spearman worst | median | seeds < 0.8 "
         "| fits retried | fits failed | fit s (median) |",

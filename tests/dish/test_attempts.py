@@ -14,7 +14,8 @@ from petridish.dish import core
 from petridish.dish.core import attempt_seed
 from petridish.motifs import SigmoidSlope
 
-# Small settings shared by every test here (one compiled program per attempt count).
+# Small settings shared by every test here (one compiled program per attempt count); the
+# slope default's outer-step noise is kept, so the parity test covers its streams too.
 CFG = DishConfig.for_slopes(
     inner_steps=20, outer_steps=6, n_samples=6, restarts=1, ensemble=1, retries=0
 )
@@ -131,7 +132,7 @@ def test_ensemble_is_the_median_of_standardised_member_scores(tmp_path: Path) ->
     expected = np.median(
         [(dish._member_scores(m, PROBE) - m.center) / m.scale for m in dish.members], axis=0
     )
-    np.testing.assert_allclose(dish.raw_scores(PROBE), expected, rtol=1e-5)
+    np.testing.assert_allclose(dish.raw_scores(PROBE), expected, rtol=1e-5, atol=1e-4)
     # Each member's standardisation is its mean and std on the training motifs.
     for m in dish.members:
         train = dish._member_scores(m, _motifs(SLOPES))

@@ -14,7 +14,7 @@ from petridish.dish.outer import meta_loss, outer_step
 from petridish.motifs import SigmoidSlope
 
 CFG = DishConfig.for_slopes(
-    inner_steps=20, outer_steps=6, n_samples=6, restarts=1, ensemble=1, retries=0
+    inner_steps=20, outer_steps=6, n_samples=6, restarts=1, ensemble=1, retries=0, outer_noise=0.0
 )
 SLOPES = [0.4, 0.55, 0.7, 0.9, 1.1, 1.3, 1.5]
 LOSSES = [0.035, 0.040, 0.046, 0.052, 0.058, 0.066, 0.075]

@@ -329,6 +329,7 @@ def _attempts_step(
         codes,
         targets,
         labels,
+        noise,
     )
 
 

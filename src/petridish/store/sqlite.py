@@ -177,9 +177,15 @@ class Store:
     def _open(self) -> None:
         conn = self._connection()
         try:
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            n_objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            # One read transaction: a consistent snapshot, so a store that another process
+            # is creating right now reads as either empty or complete, never half made.
+            conn.execute("BEGIN")
+            try:
+                app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                n_objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            finally:
+                conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{self.path}: not a petridish store, or a damaged one: SQLite says {exc!s}"
