@@ -274,10 +274,11 @@ def _average(per_member: list[np.ndarray], members: tuple[Member, ...]) -> np.nd
 
 def attempts_side_by_side() -> bool:
     """Whether a fit's attempts run as one vmapped program (else a Python loop of single
-    outer steps). Measured on 2 CPU cores (``benchmarks/bench_dish_fit.py``): 4 slope
-    attempts side by side 3.03 s, as a loop 3.01 s (4.43 s and 4.13 s with other jobs
-    running), so CPUs loop; an accelerator, where the
-    batched program fills the device, runs them side by side (not measured: no GPU was lent).
+    outer steps). Measured on 2 CPU cores (``benchmarks/bench_dish_fit.py``, machine idle):
+    4 noiseless slope attempts side by side 3.03 s, as a loop 3.01 s; the 6 default attempts
+    4.42 s and 4.72 s. CPUs loop (the loop is the paper's single fit repeated, and results
+    were measured with it); an accelerator, where the batched program fills the device, runs
+    them side by side (not measured: no GPU was lent).
     """
     return jax.default_backend() != "cpu"
 
