@@ -53,7 +53,7 @@ class _Attempt:
     val_losses: tuple[float, ...]
     best_step: int | None
     train_scores: np.ndarray  # (train motifs,)
-    start_zmse: float
+    start: Member  # the attempt's initial draw (its random data)
     selection: float  # lower = better: min validation z-MSE, else training z-MSE
     train_spearman: float
 
@@ -489,7 +489,12 @@ class Dish:
             n_validation=0 if val is None else len(val[0]),
             train_spearman=_rank_corr(train_scores, targets, metrics.spearman),
             train_kendall=_rank_corr(train_scores, targets, metrics.kendall_tau_b),
-            zmse_start=primary.start_zmse,
+            # Only the kept attempt's random start is scored: the record reports that one.
+            zmse_start=(
+                selection_mse(self._member_scores(primary.start, motifs), targets)
+                if cfg.outer_steps
+                else selection_mse(primary.train_scores, targets)
+            ),
             zmse_end=selection_mse(train_scores, targets),
             val_spearman=val_rank[0],
             val_kendall=val_rank[1],
@@ -627,9 +632,8 @@ class Dish:
         for a in range(n_att):
             kept_best = best[a]
             syn = _index(synthetic, a) if kept_best is None else kept_best[2]
-            start_scores = self._member_scores(starts[a], motifs)
             m = member(a, syn)
-            scores = self._member_scores(m, motifs) if cfg.outer_steps else start_scores
+            scores = self._member_scores(m, motifs)
             center, scale = _scale_of(scores)
             m = Member(m.synthetic, m.labels, m.theta_init, m.attempt, center, scale)
             out.append(
@@ -639,7 +643,7 @@ class Dish:
                     val_losses=tuple(val_hist[a]),
                     best_step=None if kept_best is None else kept_best[1],
                     train_scores=scores,
-                    start_zmse=selection_mse(start_scores, targets_all),
+                    start=starts[a],
                     selection=(
                         min(val_hist[a]) if val is not None else selection_mse(scores, targets_all)
                     ),

@@ -587,22 +587,26 @@ class Store:
             raise ValueError(f"status filter must be one of {STATUSES}, got {status!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"seed filter must be an int, got {seed!r}")
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (
-            ("evaluator", evaluator),
-            ("protocol", protocol),
-            ("motif_kind", kind),
-            ("status", status),
-            ("seed", seed),
-        ):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return self._select(
+            "evaluations",
+            evaluator=evaluator,
+            protocol=protocol,
+            motif_kind=kind,
+            status=status,
+            seed=seed,
+        )
+
+    def _select(self, table: str, **equal: Any) -> list[Evaluation]:
+        """Rows of ``table`` (evaluations or failed_attempts) whose columns equal the given
+        values (None = any), ordered by id."""
+        wanted = {column: value for column, value in equal.items() if value is not None}
+        where = " AND ".join(f"{column} = ?" for column in wanted)
         with self._read() as conn:
             rows = conn.execute(
-                f"SELECT {_EVAL_COLUMNS} FROM evaluations{where} ORDER BY id", params
+                f"SELECT {_EVAL_COLUMNS} FROM {table}"
+                + (f" WHERE {where}" if where else "")
+                + " ORDER BY id",
+                list(wanted.values()),
             ).fetchall()
         return [_row_to_evaluation(row, self.path) for row in rows]
 
@@ -614,18 +618,7 @@ class Store:
         self, *, evaluator: str | None = None, protocol: str | None = None
     ) -> list[Evaluation]:
         """Failed evaluations that a later attempt replaced, ordered by id (oldest first)."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (("evaluator", evaluator), ("protocol", protocol)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._read() as conn:
-            rows = conn.execute(
-                f"SELECT {_EVAL_COLUMNS} FROM failed_attempts{where} ORDER BY id", params
-            ).fetchall()
-        return [_row_to_evaluation(row, self.path) for row in rows]
+        return self._select("failed_attempts", evaluator=evaluator, protocol=protocol)
 
     def history(self, motif: Motif, evaluator: str, protocol: str, seed: int) -> list[Evaluation]:
         """Every attempt at this key, oldest first: the replaced failed attempts, then the
