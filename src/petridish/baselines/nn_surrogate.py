@@ -36,16 +36,13 @@ from petridish._logging import logger
 from petridish.baselines.encodings import check_training_data
 from petridish.metrics import zscore
 from petridish.motifs import Motif, motif_family
+from petridish.predictor import NotFittedError
 
 __all__ = ["NNSurrogate", "NNSurrogateConfig", "NotFittedError", "trace_count"]
 
 Params = list[dict[str, jax.Array]]  # one {"w": (in, out), "b": (out,)} per layer
 
 _TRACES = {"train": 0}  # incremented only while JAX traces the training loop
-
-
-class NotFittedError(RuntimeError):
-    """A predictor was queried before ``fit``."""
 
 
 @dataclass(frozen=True)
