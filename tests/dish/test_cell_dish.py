@@ -15,6 +15,7 @@ from petridish import Dish, DishConfig
 from petridish.dish.core import encode, inner_settings
 from petridish.dish.outer import meta_loss
 from petridish.motifs import Cell
+from petridish.nets.cell import NODE_BUCKET, CellNet
 
 TANH = {
     "p": {"op": "linear", "input": ["x", "h_prev_0"]},
@@ -56,6 +57,18 @@ CFG = DishConfig.for_cells(
 )
 
 
+@pytest.fixture(scope="module")
+def fitted() -> Dish:
+    """``Dish(CFG).fit(CELLS, LOSSES, seed=0)``, shared: tests only read it."""
+    return Dish(CFG).fit(CELLS, LOSSES, seed=0)
+
+
+@pytest.fixture(scope="module")
+def fitted_again() -> Dish:
+    """A second, independent fit with the same seed (for determinism)."""
+    return Dish(CFG).fit(CELLS, LOSSES, seed=0)
+
+
 def test_for_cells_holds_the_table_4_defaults() -> None:
     cfg = DishConfig.for_cells()
     assert cfg.network == "cell" and cfg.layer_sizes == (10, 3, 10) and cfg.seq_len == 10
@@ -86,8 +99,8 @@ def test_codes_are_padded_to_the_network_size_and_big_cells_rejected() -> None:
         encode(CFG.replace(max_nodes=2), Cell, CELLS)
 
 
-def test_fit_predict_on_cells(tmp_path: Path) -> None:
-    dish = Dish(CFG).fit(CELLS, LOSSES, seed=0)
+def test_fit_predict_on_cells(tmp_path: Path, fitted: Dish, fitted_again: Dish) -> None:
+    dish = fitted
     assert dish.synthetic is not None and dish.labels is not None
     assert dish.synthetic["x_train"].shape == (4, 4, 10)
     assert dish.labels.shape == (4, 4, 10)
@@ -97,8 +110,7 @@ def test_fit_predict_on_cells(tmp_path: Path) -> None:
     pred = dish.predict(CELLS[:3])
     assert pred.scores.shape == (3,) and not pred.flagged.any()
     # Same seed, same result; the saved dish predicts the same.
-    again = Dish(CFG).fit(CELLS, LOSSES, seed=0)
-    np.testing.assert_array_equal(again.predict(CELLS[:3]).scores, pred.scores)
+    np.testing.assert_array_equal(fitted_again.predict(CELLS[:3]).scores, pred.scores)
     path = tmp_path / "cells.safetensors"
     dish.save(str(path))
     loaded = Dish.load(str(path))
@@ -106,12 +118,14 @@ def test_fit_predict_on_cells(tmp_path: Path) -> None:
     np.testing.assert_allclose(loaded.predict(CELLS[:3]).scores, pred.scores, rtol=1e-6)
 
 
-def test_dish_of_cells_refuses_slopes() -> None:
+def test_dish_of_cells_refuses_slopes(fitted: Dish) -> None:
     from petridish.motifs import SigmoidSlope
 
-    dish = Dish(CFG).fit(CELLS, LOSSES, seed=0)
     with pytest.raises(ValueError, match="Cell"):
-        dish.predict([SigmoidSlope(1.0)])
+        fitted.predict([SigmoidSlope(1.0)])
+    # The network itself rejects motifs it cannot run, whoever asks.
+    with pytest.raises(ValueError, match="Cell motifs only"):
+        CellNet().codes([SigmoidSlope(1.0)])
 
 
 def _diverging_setup() -> tuple[DishConfig, list[Cell], jax.Array]:
@@ -164,9 +178,8 @@ def test_a_diverged_cell_is_flagged_scored_worst_and_does_not_poison_the_fit() -
     assert bool(jnp.all(jnp.isfinite(fitted.synthetic["x_train"])))
 
 
-def test_fit_uses_the_float_targets_not_the_integer_code_dtype() -> None:
+def test_fit_uses_the_float_targets_not_the_integer_code_dtype(fitted: Dish) -> None:
     # Cell codes are int32; the ground truth must not be cast to them (4.6 and 4.9 -> 4).
-    fitted = Dish(CFG).fit(CELLS, LOSSES, seed=0)
     start = Dish(CFG).initialize(0, Cell)
     assert fitted.record is not None and start.synthetic is not None
     expected = meta_loss(
@@ -181,14 +194,12 @@ def test_fit_uses_the_float_targets_not_the_integer_code_dtype() -> None:
 
 
 def test_large_cell_predictions_run_in_chunks_equal_to_small_calls(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, fitted: Dish
 ) -> None:
-    import petridish.dish.core as core
-
-    dish = Dish(CFG).fit(CELLS, LOSSES, seed=0)
+    dish = fitted
     many = CELLS * 4  # 20 cells
     whole = dish.raw_scores(many)
-    monkeypatch.setitem(core.PREDICT_CHUNK, "cell", 8)  # 8 + 8 + 4 (padded to 8)
+    monkeypatch.setattr(CellNet, "predict_chunk", 8)  # 8 + 8 + 4 (padded to 8)
     chunked = dish.raw_scores(many)
     assert chunked.shape == (20,)
     np.testing.assert_allclose(chunked, whole, rtol=1e-5)
@@ -199,7 +210,7 @@ def test_large_cell_predictions_run_in_chunks_equal_to_small_calls(
 
 
 def test_trim_nodes_cuts_only_padding_rows_to_a_bucket() -> None:
-    from petridish.dish.core import NODE_BUCKET, trim_nodes
+    from petridish.dish.core import trim_nodes
 
     wide = CFG.replace(max_nodes=15, max_slots=8)
     codes = encode(wide, Cell, CELLS)  # (5, 15, 5); the longest cell has 5 nodes
@@ -214,14 +225,13 @@ def test_trim_nodes_cuts_only_padding_rows_to_a_bucket() -> None:
 
 
 def test_sorted_trimmed_chunks_score_like_one_untrimmed_call(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, fitted: Dish
 ) -> None:
     """``raw_scores`` reorders cells by size and cuts each chunk's padding rows: the scores
     equal one call of the inner loop on the full-width codes in the caller's order."""
-    import petridish.dish.core as core
     from petridish.dish.inner import score_motifs
 
-    dish = Dish(CFG).fit(CELLS, LOSSES, seed=0)
+    dish = fitted
     many = [CELLS[i] for i in (3, 0, 4, 1, 2, 3, 4, 0, 1, 2, 4, 3)]  # sizes mixed
     assert dish.synthetic is not None and dish.labels is not None
     full = score_motifs(
@@ -232,5 +242,5 @@ def test_sorted_trimmed_chunks_score_like_one_untrimmed_call(
         dish.synthetic["x_val"],
         dish.labels,
     )
-    monkeypatch.setitem(core.PREDICT_CHUNK, "cell", 8)  # 8 largest, then 4 smallest
+    monkeypatch.setattr(CellNet, "predict_chunk", 8)  # 8 largest, then 4 smallest
     np.testing.assert_allclose(dish.raw_scores(many), np.asarray(full), rtol=1e-5)

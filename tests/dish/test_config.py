@@ -53,3 +53,21 @@ def test_describe_names_the_preset_and_what_differs() -> None:
     text = DishConfig.for_cells(outer_steps=0, outer_loss="pairwise").describe()
     assert text == "DishConfig.for_cells() with outer_steps=0, outer_loss='pairwise'"
     assert DishConfig.for_slopes(n_samples=20).describe().endswith("with n_samples=20")
+
+
+def test_network_is_validated_by_the_registry_and_its_factory() -> None:
+    from petridish.nets import network_names
+
+    assert {"slope_mlp", "cell"} <= set(network_names())
+    with pytest.raises(ValueError, match="unknown DishConfig.network 'lstm'; known: "):
+        DishConfig.for_slopes(network="lstm")
+    # Checks specific to one network come from its factory, naming the field.
+    with pytest.raises(ValueError, match="seq_len must be 1, got 3"):
+        DishConfig.for_slopes(seq_len=3)
+    with pytest.raises(ValueError, match=r"needs layer_sizes \(input, hidden, output\)"):
+        DishConfig.for_cells(layer_sizes=(10, 3, 3, 10))
+    # The sample shapes are the network's.
+    assert DishConfig.for_slopes().input_shape == (10,)
+    assert DishConfig.for_slopes().label_shape == (10,)
+    assert DishConfig.for_cells(seq_len=4).input_shape == (4, 10)
+    assert DishConfig.for_cells(seq_len=4).label_shape == (4, 10)

@@ -80,7 +80,9 @@ def test_in_process_counts_and_bad_counts() -> None:
     # Whatever this process asked for first (a CLI test calls use_cpu_cores() itself), a
     # late call changes nothing and reports the count in effect; only cells are split.
     assert use_cpu_cores(1) == len(jax.devices("cpu"))
-    assert motif_shards("cell") == jax.local_device_count()
-    assert motif_shards("slope_mlp") == 1
+    from petridish.nets import CellNet, SlopeMLP
+
+    assert motif_shards(CellNet()) == jax.local_device_count()
+    assert motif_shards(SlopeMLP()) == 1
     with pytest.raises(ValueError, match="positive int, got 0"):
         use_cpu_cores(0)

@@ -57,10 +57,66 @@ def test_predict_padding_does_not_change_scores() -> None:
         np.testing.assert_allclose(dish.predict([many[i]] * 2).scores[0], all_scores[i], rtol=1e-6)
 
 
-def test_motif_batch_sampling_runs_with_more_motifs_than_batch() -> None:
+def _record_batches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Spy on the outer steps of fits: the (codes, targets) batch each step was given."""
+    from petridish.dish import core
+
+    seen: list[tuple[np.ndarray, np.ndarray]] = []
+    real = core._attempts_step
+
+    def spy(*args: object) -> object:
+        codes, targets = args[6], args[7]  # see core._attempts_step's signature
+        seen.append((np.asarray(codes), np.asarray(targets)))
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(core, "_attempts_step", spy)
+    return seen
+
+
+def test_motif_batch_sampling_draws_seeded_subsets_with_their_own_losses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     cfg = CFG.replace(motif_batch=4)
+    seen = _record_batches(monkeypatch)
     dish = Dish(cfg).fit(_motifs(SLOPES), LOSSES, seed=0)
     assert dish.record is not None and np.all(np.isfinite(dish.record.outer_losses))
+    first = list(seen)
+    assert len(first) == cfg.outer_steps
+    loss_of = dict(zip(SLOPES, LOSSES, strict=True))
+    for codes, targets in first:
+        # 4 distinct training motifs (no padding at 4), in training order, each with the
+        # loss of that very motif: rows and labels stay paired.
+        assert codes.shape == (4,) and targets.shape == (4,)
+        slopes = [float(c) for c in codes]
+        assert len(set(slopes)) == 4 and slopes == sorted(slopes)
+        for c, t in zip(codes, targets, strict=True):
+            match = [s for s in SLOPES if np.isclose(s, c)]
+            assert len(match) == 1
+            np.testing.assert_allclose(t, loss_of[match[0]], rtol=1e-6)
+    # A fresh draw every step: not all steps see the same subset.
+    assert len({tuple(c.tolist()) for c, _ in first}) > 1
+    # The same seed repeats the draws exactly; another seed draws other subsets.
+    seen.clear()
+    Dish(cfg).fit(_motifs(SLOPES), LOSSES, seed=0)
+    assert [c.tolist() for c, _ in seen] == [c.tolist() for c, _ in first]
+    seen.clear()
+    Dish(cfg).fit(_motifs(SLOPES), LOSSES, seed=1)
+    assert [c.tolist() for c, _ in seen] != [c.tolist() for c, _ in first]
+
+
+def test_small_training_sets_are_padded_with_left_out_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 7 motifs pad to 8 (a multiple of 8, at most motif_batch=40): the padding row repeats
+    # the first motif with a NaN target, which the meta-loss leaves out.
+    seen = _record_batches(monkeypatch)
+    Dish(CFG).fit(_motifs(SLOPES), LOSSES, seed=0)
+    codes, targets = seen[0]
+    assert codes.shape == (8,) and targets.shape == (8,)
+    np.testing.assert_allclose(codes[:7], SLOPES, rtol=1e-6)
+    np.testing.assert_allclose(targets[:7], LOSSES, rtol=1e-6)
+    assert codes[7] == codes[0] and np.isnan(targets[7])
+    assert all(np.array_equal(c, codes) for c, _ in seen)  # all motifs, every step
 
 
 def test_validation_keeps_best_step() -> None:
@@ -89,8 +145,14 @@ def test_bad_losses(losses: list[float], match: str) -> None:
 
 
 def test_predict_before_fit_is_clear() -> None:
+    from petridish.predictor import NotFittedError
+
     with pytest.raises(RuntimeError, match="not fitted"):
         Dish(CFG).predict(_motifs([0.5]))
+    with pytest.raises(NotFittedError, match="not fitted"):
+        Dish(CFG).query(_motifs([0.5]))
+    with pytest.raises(NotFittedError, match="unfitted"):
+        Dish(CFG).save("never-written.safetensors")
 
 
 def test_save_load_round_trip(tmp_path: Path) -> None:

@@ -22,19 +22,31 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-NETWORKS = ("slope_mlp", "cell")
-# Mirrors petridish.dish.outer.OUTER_LOSSES (kept here so configs import no JAX code).
+from petridish.nets.cell import CELL_NETWORK
+from petridish.nets.mlp import MLP_NETWORK
+from petridish.nets.registry import build_network, network_names
+
+# Mirrors petridish.dish.outer.OUTER_LOSSES.
 OUTER_LOSSES = ("zmse", "zmse_rank", "pairwise")
+
+
+def __getattr__(name: str) -> Any:
+    # ``NETWORKS`` was a fixed tuple; the registry is the list now (plug-ins included).
+    if name == "NETWORKS":
+        return network_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
 class DishConfig:
     """Everything that defines a dish fit. Hashable: used as a compile-cache key."""
 
-    network: str = "slope_mlp"
-    # slope_mlp: (input, hidden..., output); cell: (input, cell hidden width, output).
+    # A name in ``petridish.nets.registry``; its factory reads the network fields below
+    # (layer_sizes, seq_len, max_nodes, max_slots) and checks them.
+    network: str = MLP_NETWORK
+    # The MLP: (input, hidden..., output); cells: (input, cell hidden width, output).
     layer_sizes: tuple[int, ...] = (10, 1, 1, 10)
-    # Time steps of each synthetic sequence (cell network only; 1 for the slope MLP).
+    # Time steps of each synthetic sequence (networks with a time axis; 1 for the MLP).
     seq_len: int = 1
     # Largest cell the cell network runs (nodes, weight matrices); bigger cells are rejected.
     max_nodes: int = 15
@@ -142,19 +154,12 @@ class DishConfig:
             raise ValueError(
                 f"unknown DishConfig.outer_loss {self.outer_loss!r}; known: {list(OUTER_LOSSES)}"
             )
-        if self.network not in NETWORKS:
+        if self.network not in network_names():
             raise ValueError(
-                f"unknown DishConfig.network {self.network!r}; known: {sorted(NETWORKS)}"
+                f"unknown DishConfig.network {self.network!r}; known: {list(network_names())}"
             )
-        if self.network == "cell" and len(self.layer_sizes) != 3:
-            raise ValueError(
-                f"the cell network needs layer_sizes (input, hidden, output), got "
-                f"{self.layer_sizes}"
-            )
-        if self.network == "slope_mlp" and self.seq_len != 1:
-            raise ValueError(
-                f"the slope MLP has no time axis: seq_len must be 1, got {self.seq_len}"
-            )
+        # The network's own checks of the fields it reads (cheap: builds a blueprint only).
+        build_network(self.network, self)
 
     @classmethod
     def for_slopes(cls, **overrides: Any) -> DishConfig:
@@ -165,7 +170,7 @@ class DishConfig:
     def for_cells(cls, **overrides: Any) -> DishConfig:
         """The recurrent-cell defaults (Table 4); keyword overrides replace single fields."""
         base = cls(
-            network="cell",
+            network=CELL_NETWORK,
             layer_sizes=(10, 3, 10),
             seq_len=10,
             n_samples=20,
@@ -199,15 +204,15 @@ class DishConfig:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        """Shape of one synthetic input sample: ``(in,)`` or ``(seq_len, in)``."""
-        n_in = self.layer_sizes[0]
-        return (n_in,) if self.network == "slope_mlp" else (self.seq_len, n_in)
+        """Shape of one synthetic input sample (the network's), e.g. ``(in,)`` or
+        ``(seq_len, in)``."""
+        return build_network(self.network, self).input_shape
 
     @property
     def label_shape(self) -> tuple[int, ...]:
-        """Shape of one sample's fixed random binary labels: ``(out,)`` or ``(seq_len, out)``."""
-        n_out = self.layer_sizes[-1]
-        return (n_out,) if self.network == "slope_mlp" else (self.seq_len, n_out)
+        """Shape of one sample's fixed random binary labels (the network's), e.g. ``(out,)``
+        or ``(seq_len, out)``."""
+        return build_network(self.network, self).label_shape
 
     def replace(self, **overrides: Any) -> DishConfig:
         return dataclasses.replace(self, **overrides)
@@ -215,14 +220,21 @@ class DishConfig:
     def describe(self) -> str:
         """This config in a few words for reports: its network's preset and the fields that
         differ from it, e.g. ``DishConfig.for_cells() with outer_steps=0``."""
-        preset = "for_cells" if self.network == "cell" else "for_slopes"
-        base = getattr(DishConfig, preset)()
-        changed = [
+        preset = _PRESETS.get(self.network)
+        if preset is None:  # a network without a preset: fields that differ from DishConfig()
+            base = DishConfig()
+            changed = [f"network={self.network!r}"]
+            preset = ""
+        else:
+            base = getattr(DishConfig, preset)()
+            changed = []
+        changed += [
             f"{f.name}={getattr(self, f.name)!r}"
             for f in dataclasses.fields(self)
-            if getattr(self, f.name) != getattr(base, f.name)
+            if f.name != "network" and getattr(self, f.name) != getattr(base, f.name)
         ]
-        return f"DishConfig.{preset}()" + (f" with {', '.join(changed)}" if changed else "")
+        head = f"DishConfig.{preset}()" if preset else "DishConfig()"
+        return head + (f" with {', '.join(changed)}" if changed else "")
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -239,3 +251,7 @@ class DishConfig:
         if "layer_sizes" in d:
             d["layer_sizes"] = tuple(d["layer_sizes"])
         return cls(**d)
+
+
+# The preset (``DishConfig`` class method) that ``describe`` compares each network with.
+_PRESETS = {MLP_NETWORK: "for_slopes", CELL_NETWORK: "for_cells"}

@@ -38,8 +38,8 @@ from petridish.dish.prediction import Prediction
 from petridish.dish.record import FitRecord, Member
 from petridish.motifs.base import _REGISTRY, Motif, motif_family
 from petridish.nets.base import MotifNet, Params
-from petridish.nets.cell import CellNet
-from petridish.nets.mlp import SlopeMLP
+from petridish.nets.registry import build_network
+from petridish.predictor import NotFittedError
 
 ProgressFn = Callable[[int, int, float], None]  # (step done, total steps, outer loss)
 
@@ -83,41 +83,30 @@ def restart_seed(seed: int, restart: int) -> int:
 
 
 def build_net(config: DishConfig) -> MotifNet:
-    """The motif-network blueprint named by ``config.network``."""
-    if config.network == "slope_mlp":
-        return SlopeMLP(config.layer_sizes)
-    if config.network == "cell":
-        n_in, hidden, n_out = config.layer_sizes
-        return CellNet(
-            input_dim=n_in,
-            hidden=hidden,
-            output_dim=n_out,
-            max_nodes=config.max_nodes,
-            max_slots=config.max_slots,
-        )
-    raise ValueError(f"unknown network {config.network!r}")
+    """The motif-network blueprint named by ``config.network`` (``petridish.nets.registry``)."""
+    return build_network(config.network, config)
 
 
 def encode(config: DishConfig, kind: type[Motif], motifs: Sequence[Motif]) -> np.ndarray:
-    """Motif codes ``(motifs, ...)`` in the fixed shape the configured network compiles for.
-
-    Cells are padded to the network's ``max_nodes``/``max_slots`` (a cell that does not fit
-    is a ``ValueError`` naming the limit), so every batch reuses one compiled program.
+    """Motif codes ``(motifs, ...)`` in the fixed shape the configured network compiles for
+    (``MotifNet.codes``), so every batch reuses one compiled program; motifs the network
+    cannot run (another kind than ``kind``, too big) are a ``ValueError`` naming the limit.
     """
-    net = build_net(config)
-    if isinstance(net, CellNet):
-        return net.codes(motifs)
-    return np.asarray(kind.encode_many(motifs))
+    family = motif_family(motifs)
+    if family is not kind:
+        raise ValueError(f"expected {kind.__name__} motifs, got {family.__name__}")
+    return build_net(config).codes(motifs)
 
 
 def inner_settings(config: DishConfig) -> InnerSettings:
+    net = build_net(config)
     return InnerSettings(
-        net=build_net(config),
+        net=net,
         lr=config.inner_lr,
         l2=config.inner_l2,
         steps=config.inner_steps,
         eps_root=config.inner_eps_root,
-        shards=motif_shards(config.network),
+        shards=motif_shards(net),
     )
 
 
@@ -181,22 +170,6 @@ def _pad_batch(
     return codes, np.concatenate([targets, np.full(pad, np.nan)])
 
 
-# Largest number of motifs scored by one call of the compiled inner loop in ``raw_scores``,
-# per network (absent: no limit). Measured for the cell network on 2 CPU cores
-# (``benchmarks/bench_cell_dish.py``, "predict chunk" rows): up to 64 cells per call cost
-# about the same per cell, 128 at once more than twice as much per cell (the working set of
-# the inner training runs falls out of cache), so larger requests run in chunks. The slope
-# MLP is tiny and runs any request in one call.
-PREDICT_CHUNK: dict[str, int] = {"cell": 64}
-
-
-# Cell codes are cut to the longest cell they hold, rounded up to a multiple of this many
-# nodes (``CellNet.trim``): the executor's node loop runs once per node row, padding rows
-# included, so a chunk of small cells costs what its cells need. Measured side by side in
-# ``benchmarks/bench_cell_dish.py`` (``predict_100_untrimmed_s``). Few buckets, few compiles.
-NODE_BUCKET = 4
-
-
 def holdout_split(
     motifs: list[Motif], targets: np.ndarray, fraction: float, seed: int
 ) -> tuple[list[Motif], np.ndarray, tuple[list[Motif], np.ndarray] | None]:
@@ -222,9 +195,9 @@ def holdout_split(
 
 
 def trim_nodes(config: DishConfig, codes: np.ndarray) -> np.ndarray:
-    """``codes`` with trailing all-padding node rows cut off (cell network only; see
-    ``CellNet.trim``): the scores are unchanged."""
-    return CellNet.trim(codes, NODE_BUCKET) if config.network == "cell" else codes
+    """``codes`` cut by the configured network's ``MotifNet.trim`` (e.g. trailing
+    all-padding node rows of cells): the scores are unchanged."""
+    return build_net(config).trim(codes)
 
 
 def _bucket(n: int, limit: int | None = None) -> int:
@@ -344,6 +317,16 @@ class Dish:
         self.kind: type[Motif] | None = None
 
     # -- state ------------------------------------------------------------------------
+    def _set_state(
+        self, members: tuple[Member, ...], kind: type[Motif], record: FitRecord | None
+    ) -> None:
+        """Install a fitted (or drawn, or loaded) state: every state field, by name."""
+        if not members:
+            raise ValueError("a dish state needs at least one member")
+        self.members = members
+        self.kind = kind
+        self.record = record
+
     @property
     def fitted(self) -> bool:
         return bool(self.members)
@@ -371,9 +354,9 @@ class Dish:
         theta = jax.vmap(lambda k: net.init(k, cfg.init_scale))(
             jax.random.split(k_theta, cfg.n_inits)
         )
-        # (n, in) for the slope MLP, (n, T, in) sequences for cells.
-        x = jax.random.normal(k_x, (cfg.n_samples, *cfg.input_shape))
-        shape = (cfg.n_samples, *cfg.label_shape)  # (n, out) or (n, T, out): one label per step
+        # (n, *input_shape): (n, in) for the MLP, (n, T, in) sequences for cells.
+        x = jax.random.normal(k_x, (cfg.n_samples, *net.input_shape))
+        shape = (cfg.n_samples, *net.label_shape)  # (n, out) or (n, T, out): one label per step
         labels = jax.random.bernoulli(k_y, 0.5, shape).astype(x.dtype)
         # Validation inputs start equal to train inputs; both are learned.
         return Member(synthetic={"x_train": x, "x_val": x}, labels=labels, theta_init=theta)
@@ -383,8 +366,7 @@ class Dish:
 
         With no outer steps this is the paper's random-data dish (Figure 4).
         """
-        self.members = (self._draw(seed),)
-        self.kind = kind
+        self._set_state((self._draw(seed),), kind, None)
         return self
 
     # -- fit --------------------------------------------------------------------------
@@ -437,7 +419,6 @@ class Dish:
             motifs, targets, val = holdout_split(motifs, targets, cfg.val_fraction, seed)
         t0 = time.perf_counter()
         compile_before = STATS.compile_seconds
-        self.kind = kind
         codes = jnp.asarray(trim_nodes(cfg, encode(cfg, kind, motifs)))  # (motifs, ...)
         # A fit without outer steps (the random-data dish) learns nothing: nothing to retry.
         judged = cfg.outer_steps > 0
@@ -462,7 +443,8 @@ class Dish:
         pool = passed if passed else done
         ranked = sorted(pool, key=lambda a: (a.selection, a.member.attempt))
         kept = ranked[: cfg.ensemble]
-        self.members = tuple(a.member for a in kept)
+        # The new state replaces the old one only now: a fit that raises keeps the old dish.
+        self._set_state(tuple(a.member for a in kept), kind, None)
         primary = kept[0]
         train_scores = (
             primary.train_scores
@@ -567,8 +549,7 @@ class Dish:
         def member(a: int, syn: Synthetic) -> Member:
             return Member(syn, starts[a].labels, starts[a].theta_init, ids[a])
 
-        def validate(step: int) -> None:
-            assert val is not None
+        def validate(step: int, val: tuple[list[Motif], np.ndarray]) -> None:
             for a in range(n_att):
                 syn = _index(synthetic, a)
                 mse = selection_mse(self._member_scores(member(a, syn), val[0]), val[1])
@@ -578,7 +559,7 @@ class Dish:
                     best[a] = (mse, step, syn)
 
         if val is not None:
-            validate(0)
+            validate(0, val)
         total = cfg.outer_steps * (round_index + 1)
         offset = cfg.outer_steps * round_index
         for step in range(cfg.outer_steps):
@@ -613,7 +594,7 @@ class Dish:
             )
             hist.append(np.asarray(loss, dtype=np.float64))
             if val is not None:
-                validate(step + 1)
+                validate(step + 1, val)
             stalled = [b is not None and step + 1 - b[1] >= cfg.patience for b in best]
             stop = bool(cfg.patience) and val is not None and all(stalled)
             if progress is not None:
@@ -662,7 +643,7 @@ class Dish:
         score in any member makes the motif's score NaN).
         """
         if not self.fitted:
-            raise RuntimeError("this Dish is not fitted: call fit() (or load()) first")
+            raise NotFittedError("this Dish is not fitted: call fit() (or load()) first")
         kind = motif_family(motifs)
         if self.kind is not None and kind is not self.kind:
             raise ValueError(f"dish was fitted on {self.kind.__name__} motifs, got {kind.__name__}")
@@ -673,18 +654,17 @@ class Dish:
 
     def _member_scores(self, member: Member, motifs: Sequence[Motif]) -> np.ndarray:
         """One member's synthetic-validation BCE of ``motifs``, shape (motifs,)."""
-        kind = motif_family(motifs)
-        codes = encode(self.config, kind, motifs)
-        limit = PREDICT_CHUNK.get(self.config.network)
+        net = build_net(self.config)
+        codes = encode(self.config, motif_family(motifs), motifs)  # (motifs, ...)
+        limit = net.predict_chunk
         step = limit if limit is not None else codes.shape[0]
-        # Largest cells first (stable), so that chunks group cells of similar size and
-        # ``trim_nodes`` can cut each chunk short; the last, padded chunk holds the smallest.
-        order = np.arange(codes.shape[0])
-        if self.config.network == "cell":
-            order = np.argsort(-CellNet.node_counts(codes), kind="stable")
+        # Costliest motifs first (stable), so that chunks group motifs of similar cost and
+        # ``MotifNet.trim`` can cut each chunk short (e.g. padding rows of small cells); the
+        # last, padded chunk holds the cheapest. Equal costs keep the caller's order.
+        order = np.argsort(-net.motif_cost(codes), kind="stable")
         chunks = []  # scores, in ``order``
         for start in range(0, codes.shape[0], step):
-            chunk = trim_nodes(self.config, codes[order[start : start + step]])  # (<= step, ...)
+            chunk = net.trim(codes[order[start : start + step]])  # (<= step, ...)
             n = chunk.shape[0]
             pad = _bucket(n, limit) - n
             padded = np.concatenate([chunk, np.repeat(chunk[:1], pad, axis=0)])
@@ -727,7 +707,7 @@ class Dish:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the fitted dish as safetensors (no code runs on load), atomically."""
         if not self.fitted or self.kind is None:
-            raise RuntimeError("cannot save an unfitted Dish: call fit() first")
+            raise NotFittedError("cannot save an unfitted Dish: call fit() first")
         write_dish_file(path, self.config, self.kind.kind, self.members, self.record)
 
     @classmethod
@@ -759,7 +739,6 @@ class Dish:
                     scale=m.scale,
                 )
             )
-        dish.members = tuple(members)
-        dish.kind = kind
-        dish.record = None if content.record is None else FitRecord.from_json(content.record)
+        record = None if content.record is None else FitRecord.from_json(content.record)
+        dish._set_state(tuple(members), kind, record)
         return dish

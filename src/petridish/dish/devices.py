@@ -13,8 +13,8 @@ Contract
   returns the count in effect (a warning on the ``petridish`` logger says so). The CLI
   calls it at start-up; library users call it right after ``import petridish`` if they
   want the speed-up. It changes no result beyond float summation order.
-* ``motif_shards(network)`` is how many devices the inner loop of that network spreads its
-  motifs over: the local device count for networks in ``SHARDED_NETWORKS``, otherwise 1.
+* ``motif_shards(net)`` is how many devices the inner loop of the motif-network ``net``
+  spreads its motifs over: the local device count if ``net.shard_motifs``, otherwise 1.
 * ``spread(fn, shards, params0, codes, *shared)`` runs ``fn(params0, codes, *shared)``
   with ``codes`` (and the result's leading axis) split over ``shards`` devices; ``params0`` and
   ``shared`` are replicated. ``codes`` is padded to a multiple of ``shards`` with copies of
@@ -35,14 +35,9 @@ from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
 
 from petridish._logging import logger
+from petridish.nets.base import MotifNet
 
-__all__ = ["SHARDED_NETWORKS", "motif_shards", "spread", "use_cpu_cores"]
-
-# Networks whose inner loop is split over devices. Measured on 2 CPU cores
-# (``benchmarks/bench_cell_dish.py``, ``devices_speedup``): the cell dish's outer step runs
-# 1.77x faster on two devices (3.45 s against 6.12 s). The slope MLP's whole fit takes a few
-# seconds of large-enough kernels and is left on one device.
-SHARDED_NETWORKS = frozenset({"cell"})
+__all__ = ["motif_shards", "spread", "use_cpu_cores"]
 
 _AXIS = "motifs"
 _WARNED: set[int] = set()  # counts already warned about (once per process is enough)
@@ -72,9 +67,10 @@ def use_cpu_cores(n: int | None = None) -> int:
     return len(jax.devices("cpu"))
 
 
-def motif_shards(network: str) -> int:
-    """Devices the inner loop of ``network`` spreads its motifs over (1 = no split)."""
-    return jax.local_device_count() if network in SHARDED_NETWORKS else 1
+def motif_shards(net: MotifNet) -> int:
+    """Devices the inner loop of ``net`` spreads its motifs over (1 = no split); whether to
+    split is the network's own measured choice (``MotifNet.shard_motifs``)."""
+    return jax.local_device_count() if net.shard_motifs else 1
 
 
 def spread(

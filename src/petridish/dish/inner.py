@@ -16,8 +16,7 @@ import optax
 
 from petridish.dish.devices import spread
 from petridish.nets.base import MotifNet, Params
-from petridish.nets.cell import isolate_nonfinite_grad
-from petridish.nets.mlp import bce_with_logits
+from petridish.nets.numerics import bce_with_logits, isolate_nonfinite_grad
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,17 @@ class Motif(ABC):
         The leading axis is the motif axis: shape ``(len(motifs), ...)``.
         """
 
+    @staticmethod
+    def activation(code: Any, x: Any) -> Any:
+        """Optional hook: the motif as an elementwise activation function, traceable by JAX.
+
+        ``code`` is ONE row of ``encode_many`` (a traced array under ``vmap`` over motifs),
+        ``x`` any float array; returns an array of ``x``'s shape and dtype. Pure, no Python
+        control flow on ``code``. Kinds that implement it run on the MLP blueprint
+        (``petridish.nets.mlp.MotifMLP``); the base class has none (``has_activation``).
+        """
+        raise NotImplementedError("this motif kind defines no activation(code, x)")
+
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, **self.payload()}
 
@@ -70,6 +81,15 @@ def motif_from_json(obj: dict[str, Any]) -> Motif:
         raise ValueError(f"unknown motif kind {kind!r}; known: {sorted(_REGISTRY)}")
     payload = {k: v for k, v in obj.items() if k != "kind"}
     return _REGISTRY[kind].from_payload(payload)
+
+
+def has_activation(kind: type[Motif]) -> bool:
+    """Whether the motif class ``kind`` implements the ``Motif.activation`` hook."""
+    return (
+        isinstance(kind, type)
+        and issubclass(kind, Motif)
+        and (kind.activation is not Motif.activation)
+    )
 
 
 def motif_family(motifs: Sequence[Motif]) -> type[Motif]:

@@ -46,6 +46,11 @@ class SigmoidSlope(Motif):
             raise ValueError("encode_many got motifs that are not SigmoidSlope")
         return np.asarray(slopes, dtype=np.float32)  # (motifs,)
 
+    @staticmethod
+    def activation(code: jax.Array, x: jax.Array) -> jax.Array:
+        """The ``Motif.activation`` hook: ``sigmoid(code * x)``, ``code`` a () slope."""
+        return sigmoid_slope_activation(code, x)
+
     def __call__(self, x: jax.Array) -> jax.Array:
         return jax.nn.sigmoid(self.slope * x)
 

@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import ClassVar, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -67,15 +67,38 @@ import numpy as np
 
 from petridish.motifs.base import Motif
 from petridish.motifs.cell import N_GRAPH_INPUTS, OP_ID, Cell
-from petridish.nets.base import Params
+from petridish.nets.base import NetBase, Params
+from petridish.nets.numerics import isolate_nonfinite_grad, safe_mean_loss
+from petridish.nets.registry import NetworkConfig, register_network
 
 __all__ = [
+    "CELL_NETWORK",
+    "NODE_BUCKET",
+    "PREDICT_CHUNK",
     "CellNet",
     "cell_codes",
+    "cell_network",
     "isolate_nonfinite_grad",
     "reference_weights",
     "safe_mean_loss",
+    "trim_codes",
 ]
+
+# The name of this network in the registry (``DishConfig.network``).
+CELL_NETWORK = "cell"
+
+# Largest number of cells scored by one call of the compiled inner loop when predicting.
+# Measured on 2 CPU cores (``benchmarks/bench_cell_dish.py``, "predict chunk" rows): up to
+# 64 cells per call cost about the same per cell, 128 at once more than twice as much per
+# cell (the working set of the inner training runs falls out of cache), so larger requests
+# run in chunks.
+PREDICT_CHUNK = 64
+
+# Cell codes are cut to the longest cell they hold, rounded up to a multiple of this many
+# nodes (``trim_codes``): the executor's node loop runs once per node row, padding rows
+# included, so a chunk of small cells costs what its cells need. Measured side by side in
+# ``benchmarks/bench_cell_dish.py`` (``predict_100_untrimmed_s``). Few buckets, few compiles.
+NODE_BUCKET = 4
 
 _N_STATES = 3
 _LIN = OP_ID["linear"]
@@ -103,6 +126,22 @@ def cell_codes(
     if worst > max_slots:
         raise ValueError(f"a cell has {worst} weight matrices, more than max_slots={max_slots}")
     return prog.packed()
+
+
+def node_counts(codes: np.ndarray) -> np.ndarray:
+    """Real (non-padding) nodes of each code in ``codes (N, M, 2 + K)``: ``(N,)``."""
+    return np.sum(codes[:, :, 0] >= 0, axis=1)
+
+
+def trim_codes(codes: np.ndarray, bucket: int = NODE_BUCKET) -> np.ndarray:
+    """``codes (N, M, 2 + K)`` cut to the longest cell's node count rounded up to a multiple
+    of ``bucket`` (never longer than they are). The cut rows are padding (op -1) that no
+    node reads, so ``CellNet.apply`` gives the same logits; the node loop runs fewer rows."""
+    if codes.shape[0] == 0:
+        return codes
+    real = int(node_counts(codes).max())
+    rows = min(codes.shape[1], max(bucket, -(-real // bucket) * bucket))
+    return codes[:, :rows]
 
 
 class _Program(NamedTuple):
@@ -233,7 +272,7 @@ _node_value_remat = jax.checkpoint(_node_value, prevent_cse=False)
 
 
 @dataclass(frozen=True)
-class CellNet:
+class CellNet(NetBase):
     """Cell motif-network blueprint; see the module docstring for the contract.
 
     ``node_loop``: ``"scan"`` runs nodes with ``lax.scan`` (compiles in seconds, whatever
@@ -247,7 +286,19 @@ class CellNet:
     intermediates (only its gathered inputs are stored), ``"step"`` also each whole time step
     (stores one ``(3, h, batch)`` carry per step: least memory), ``"none"`` nothing (most
     memory). Numbers: ``benchmarks/bench_cell_executor.py``.
+    ``seq_len``: time steps of the synthetic sequences a dish draws for it (``input_shape``);
+    ``apply`` runs sequences of any length.
+
+    The ``MotifNet`` extras: ``codes`` is ``cell_codes`` with these sizes, ``trim`` is
+    ``trim_codes`` (``node_bucket`` rows), ``motif_cost`` the node count, predictions run
+    ``PREDICT_CHUNK`` cells per call and the motif axis is split over devices (measured on
+    2 CPU cores, ``benchmarks/bench_cell_dish.py``, ``devices_speedup``: the cell dish's
+    outer step runs 1.77x faster on two devices, 3.45 s against 6.12 s).
     """
+
+    predict_chunk: ClassVar[int | None] = PREDICT_CHUNK
+    shard_motifs: ClassVar[bool] = True
+    node_bucket: ClassVar[int] = NODE_BUCKET
 
     input_dim: int = 10
     hidden: int = 3
@@ -257,9 +308,11 @@ class CellNet:
     max_slots: int = 36
     node_loop: Literal["scan", "unroll"] = "scan"
     remat: Literal["node", "step", "none"] = "node"
+    seq_len: int = 10
 
     def __post_init__(self) -> None:
-        for name in ("input_dim", "hidden", "output_dim", "max_nodes", "max_inputs", "max_slots"):
+        names = ("input_dim", "hidden", "output_dim", "max_nodes", "max_inputs", "max_slots")
+        for name in (*names, "seq_len"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"CellNet.{name} must be a positive int, got {value!r}")
@@ -270,25 +323,31 @@ class CellNet:
         if self.remat not in ("node", "step", "none"):
             raise ValueError(f"CellNet.remat must be 'node', 'step' or 'none', got {self.remat!r}")
 
-    def codes(self, cells: Sequence[Motif]) -> np.ndarray:
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (self.seq_len, self.input_dim)
+
+    @property
+    def label_shape(self) -> tuple[int, ...]:
+        return (self.seq_len, self.output_dim)
+
+    def codes(self, motifs: Sequence[Motif]) -> np.ndarray:
         """``cell_codes`` with this blueprint's sizes: ``(N, max_nodes, 2 + max_inputs)``."""
-        return cell_codes(cells, self.max_nodes, self.max_inputs, self.max_slots)
+        if not all(isinstance(m, Cell) for m in motifs):
+            kinds = sorted({type(m).__name__ for m in motifs})
+            raise ValueError(f"the cell network runs Cell motifs only, got {kinds}")
+        return cell_codes(motifs, self.max_nodes, self.max_inputs, self.max_slots)
 
-    @staticmethod
-    def node_counts(codes: np.ndarray) -> np.ndarray:
-        """Real (non-padding) nodes of each code in ``codes (N, M, 2 + K)``: ``(N,)``."""
-        return np.sum(codes[:, :, 0] >= 0, axis=1)
+    # Kept as a static method for callers of ``CellNet.node_counts(codes)``.
+    node_counts = staticmethod(node_counts)
 
-    @staticmethod
-    def trim(codes: np.ndarray, bucket: int) -> np.ndarray:
-        """``codes`` cut to the longest cell's node count rounded up to a multiple of
-        ``bucket`` (never longer than they are). The cut rows are padding (op -1) that no
-        node reads, so ``apply`` gives the same logits; the node loop runs fewer rows."""
-        if codes.shape[0] == 0:
-            return codes
-        real = int(CellNet.node_counts(codes).max())
-        rows = min(codes.shape[1], max(bucket, -(-real // bucket) * bucket))
-        return codes[:, :rows]
+    def trim(self, codes: np.ndarray) -> np.ndarray:
+        """``trim_codes(codes, node_bucket)``: only all-padding node rows are cut."""
+        return trim_codes(codes, self.node_bucket)
+
+    def motif_cost(self, codes: np.ndarray) -> np.ndarray:
+        """Real nodes per cell, ``(N,)``: the node loop's length."""
+        return node_counts(codes)
 
     def init(self, key: jax.Array, scale: float) -> Params:
         ks = jax.random.split(key, 5)
@@ -387,36 +446,22 @@ def reference_weights(
     return weights, np.asarray(params["b"])[: cell.n_nodes]
 
 
-def safe_mean_loss(scores: jax.Array) -> jax.Array:
-    """Mean of the finite entries of ``scores`` (0 if none); non-finite cells get no gradient
-    from this mean. Pair it with ``isolate_nonfinite_grad`` (see there) for the gradient of
-    anything the cells share."""
-    ok = jnp.isfinite(scores)
-    total = jnp.sum(jnp.where(ok, scores, 0.0))
-    return total / jnp.maximum(jnp.sum(ok), 1).astype(scores.dtype)
+def cell_network(config: NetworkConfig) -> CellNet:
+    """The registry factory: a ``CellNet`` from ``layer_sizes`` (input, hidden, output),
+    ``seq_len``, ``max_nodes`` and ``max_slots``; other ``layer_sizes`` are a ``ValueError``."""
+    if len(config.layer_sizes) != 3:
+        raise ValueError(
+            f"the cell network needs layer_sizes (input, hidden, output), got {config.layer_sizes}"
+        )
+    n_in, hidden, n_out = config.layer_sizes
+    return CellNet(
+        input_dim=n_in,
+        hidden=hidden,
+        output_dim=n_out,
+        max_nodes=config.max_nodes,
+        max_slots=config.max_slots,
+        seq_len=config.seq_len,
+    )
 
 
-@jax.custom_vjp
-def isolate_nonfinite_grad(x: jax.Array) -> jax.Array:
-    """Identity whose backward pass zeroes the cotangent when any entry of it is non-finite.
-
-    Call it on a shared input INSIDE the per-cell function (under ``vmap``), e.g. on the
-    synthetic data at the top of the per-motif score: a cell whose backward pass went
-    NaN/inf then contributes zero to the shared gradient instead of poisoning the sum over
-    cells. ``CellNet`` already keeps a diverged cell's forward table finite, so a zero
-    cotangent from ``safe_mean_loss`` normally suffices; this guards against a backward pass
-    that overflows by itself (``0 * inf`` there is NaN again). Reverse mode only (custom_vjp:
-    no ``jax.jvp``/``jacfwd`` through it).
-    """
-    return x
-
-
-def _isolate_fwd(x: jax.Array) -> tuple[jax.Array, None]:
-    return x, None
-
-
-def _isolate_bwd(_: None, ct: jax.Array) -> tuple[jax.Array]:
-    return (jnp.where(jnp.all(jnp.isfinite(ct)), ct, jnp.zeros_like(ct)),)
-
-
-isolate_nonfinite_grad.defvjp(_isolate_fwd, _isolate_bwd)
+register_network(CELL_NETWORK, cell_network)

@@ -1,30 +1,75 @@
-"""The slope motif-network: an MLP whose hidden activation is ``sigmoid(c * x)``.
+"""The MLP motif-network: an MLP whose hidden activation is the motif.
 
-Blueprint of the paper's slope experiment (Section 4.1, Table 2): input 10 ->
-hidden h -> hidden h -> output 10 with the motif activation on the hidden layers and
-sigmoid outputs (returned here as logits; the loss applies the sigmoid).
+Blueprint of the paper's slope experiment (Section 4.1, Table 2): input 10 -> hidden h ->
+hidden h -> output 10 with the motif activation on the hidden layers and sigmoid outputs
+(returned here as logits; the loss applies the sigmoid).
+
+Contract
+--------
+* ``MotifMLP(layer_sizes, motif)``: ``motif`` is a motif class that implements the
+  ``Motif.activation(code, x)`` hook; its ``encode_many`` rows are the codes, and the
+  hidden layers apply ``motif.activation(code, h)``. Motifs of another kind are rejected
+  by ``codes``.
+* Any such motif kind runs on this blueprint and in the dish with one registry line,
+  ``register_network(name, mlp_network(Kind))``; this module needs no edit.
+* ``SlopeMLP(layer_sizes)`` is the blueprint with ``SigmoidSlope`` motifs, registered as
+  the network ``"slope_mlp"`` (``MLP_NETWORK``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jax
-import jax.numpy as jnp
+import numpy as np
 
-from petridish.motifs.slope import sigmoid_slope_activation
-from petridish.nets.base import Params
+from petridish.motifs.base import Motif, has_activation, motif_family
+from petridish.motifs.slope import SigmoidSlope
+from petridish.nets.base import NetBase, Params
+from petridish.nets.numerics import bce_with_logits
+from petridish.nets.registry import NetworkConfig, NetworkFactory, register_network
+
+__all__ = ["MLP_NETWORK", "MotifMLP", "SlopeMLP", "bce_with_logits", "mlp_network"]
+
+# The registry name of the MLP on sigmoid-slope motifs (``DishConfig.network``).
+MLP_NETWORK = "slope_mlp"
 
 
 @dataclass(frozen=True)
-class SlopeMLP:
-    """``layer_sizes`` like ``(10, 1, 1, 10)``: input, hidden..., output."""
+class MotifMLP(NetBase):
+    """``layer_sizes`` like ``(10, 1, 1, 10)``: input, hidden..., output; ``motif`` the
+    motif class whose ``activation`` hook is the hidden activation."""
 
-    layer_sizes: tuple[int, ...] = (10, 1, 1, 10)
+    layer_sizes: tuple[int, ...]
+    motif: type[Motif]
 
     def __post_init__(self) -> None:
-        if len(self.layer_sizes) < 2 or any(int(s) < 1 for s in self.layer_sizes):
+        object.__setattr__(self, "layer_sizes", tuple(int(s) for s in self.layer_sizes))
+        if len(self.layer_sizes) < 2 or any(s < 1 for s in self.layer_sizes):
             raise ValueError(f"layer_sizes must be >= 2 positive ints, got {self.layer_sizes}")
+        if not has_activation(self.motif):
+            raise ValueError(
+                f"{self.motif.__name__} motifs define no activation(code, x): they cannot "
+                "be the activation of an MLP"
+            )
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (self.layer_sizes[0],)
+
+    @property
+    def label_shape(self) -> tuple[int, ...]:
+        return (self.layer_sizes[-1],)
+
+    def codes(self, motifs: Sequence[Motif]) -> np.ndarray:
+        """``encode_many`` of the blueprint's motif kind; other kinds are a ``ValueError``."""
+        kind = motif_family(motifs)
+        if kind is not self.motif:
+            raise ValueError(
+                f"this MLP runs {self.motif.__name__} motifs, got {kind.__name__} motifs"
+            )
+        return np.asarray(kind.encode_many(motifs))
 
     def init(self, key: jax.Array, scale: float) -> Params:
         params = []
@@ -37,14 +82,35 @@ class SlopeMLP:
         return params
 
     def apply(self, params: Params, code: jax.Array, x: jax.Array) -> jax.Array:
-        # code: () the slope; x: (batch, in)
+        # code: one row of encode_many (a () slope for SigmoidSlope); x: (batch, in)
         h = x
         for w, b in params[:-1]:
-            h = sigmoid_slope_activation(code, h @ w + b)  # (batch, hidden)
+            h = self.motif.activation(code, h @ w + b)  # (batch, hidden)
         w, b = params[-1]
         return h @ w + b  # (batch, out) logits
 
 
-def bce_with_logits(logits: jax.Array, labels: jax.Array) -> jax.Array:
-    """Mean binary cross-entropy of sigmoid(logits) against {0,1} labels, numerically stable."""
-    return jnp.mean(jnp.maximum(logits, 0) - logits * labels + jnp.log1p(jnp.exp(-jnp.abs(logits))))
+@dataclass(frozen=True)
+class SlopeMLP(MotifMLP):
+    """The MLP on ``SigmoidSlope`` motifs (hidden activation ``sigmoid(c * x)``)."""
+
+    layer_sizes: tuple[int, ...] = (10, 1, 1, 10)
+    motif: type[Motif] = SigmoidSlope
+
+
+def mlp_network(motif: type[Motif]) -> NetworkFactory:
+    """A registry factory: ``MotifMLP(config.layer_sizes, motif)``; it has no time axis, so
+    ``config.seq_len`` must be 1."""
+
+    def factory(config: NetworkConfig) -> MotifMLP:
+        if config.seq_len != 1:
+            raise ValueError(
+                f"the {config.network} network has no time axis: seq_len must be 1, got "
+                f"{config.seq_len}"
+            )
+        return MotifMLP(config.layer_sizes, motif)
+
+    return factory
+
+
+register_network(MLP_NETWORK, mlp_network(SigmoidSlope))
