@@ -8,10 +8,10 @@ Measures, on real NAS-Bench-NLP cells (the shared reference zip):
     same step with the motifs on one device instead of split over one device per core
     (``petridish.use_cpu_cores``, ``petridish.dish.devices``);
   * inference for 100 cells (``Dish.predict``): first call (compiles) and a second call,
-    and side by side the same call with node trimming off (``dish_core.trim_nodes``: cells
-    sorted by size, each chunk cut to its longest cell) and on again;
+    and side by side the same call with node trimming off (``CellNet.trim``: cells sorted
+    by size, each chunk cut to its longest cell) and on again;
   * "predict chunk": milliseconds per cell of one compiled scoring call on 32, 64 and 128
-    cells, side by side in this run (why ``petridish.dish.core.PREDICT_CHUNK`` splits
+    cells, side by side in this run (why ``petridish.nets.cell.PREDICT_CHUNK`` splits
     large cell requests), and the 100-cell predict with chunking switched off;
   * the side-by-side ratio of the batched executor against one cell at a time is measured
     by ``benchmarks/bench_cell_executor.py`` (same outer step, without the optimiser).
@@ -35,9 +35,9 @@ import numpy as np
 import petridish
 import petridish.dish.core as dish_core
 from petridish import Dish, DishConfig
-from petridish.dish import devices
 from petridish.dish.outer import STATS
 from petridish.motifs import Cell
+from petridish.nets.cell import CellNet
 from petridish.truth.nasbench_nlp import load_nasbench_nlp
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
@@ -79,12 +79,12 @@ def main() -> None:
 
     # Side by side: the motifs split over every device (the default) and on one device.
     first, compile_s, step = outer_step_seconds()
-    sharded = devices.SHARDED_NETWORKS
+    sharded = CellNet.shard_motifs
     try:
-        devices.SHARDED_NETWORKS = frozenset()
+        CellNet.shard_motifs = False
         _, compile_1, step_1 = outer_step_seconds()
     finally:
-        devices.SHARDED_NETWORKS = sharded
+        CellNet.shard_motifs = sharded
     out.update(
         devices=jax.local_device_count(),
         fit_first_step_s=round(first, 2),
@@ -108,26 +108,26 @@ def main() -> None:
     out["target_predict_100_s"] = 5
     # Side by side: the same request with node trimming off (every call runs all max_nodes
     # node rows), then on again, each timed on its second call.
-    trim = dish_core.trim_nodes
+    trim = CellNet.trim
     try:
-        dish_core.trim_nodes = lambda config, codes: codes
+        setattr(CellNet, "trim", lambda self, codes: codes)  # noqa: B010 (a method, patched)
         dish.predict(probe)
         t0 = time.perf_counter()
         dish.predict(probe)
         out["predict_100_untrimmed_s"] = round(time.perf_counter() - t0, 2)
     finally:
-        dish_core.trim_nodes = trim
+        setattr(CellNet, "trim", trim)  # noqa: B010
     t0 = time.perf_counter()
     dish.predict(probe)
     out["predict_100_again_s"] = round(time.perf_counter() - t0, 2)
     codes = dish_core.encode(full, Cell, [cells[i] for i in train])
-    out["fit_node_rows"] = [int(codes.shape[1]), int(trim(full, codes).shape[1])]
+    out["fit_node_rows"] = [int(codes.shape[1]), int(dish_core.trim_nodes(full, codes).shape[1])]
 
     # Per-cell cost of one scoring call by request size (compile excluded: second call).
     per_cell: dict[str, float] = {}
-    saved = dict(dish_core.PREDICT_CHUNK)
+    saved = CellNet.predict_chunk
     try:
-        dish_core.PREDICT_CHUNK.pop("cell", None)  # one call whatever the size
+        CellNet.predict_chunk = None  # one call whatever the size
         for n in (32, 64, 128):
             some = [cells[i % len(cells)] for i in range(n)]
             dish.raw_scores(some)
@@ -139,9 +139,8 @@ def main() -> None:
         dish.predict(probe)
         out["predict_100_unchunked_s"] = round(time.perf_counter() - t0, 2)
     finally:
-        dish_core.PREDICT_CHUNK.clear()
-        dish_core.PREDICT_CHUNK.update(saved)
-    out["predict_chunk"] = saved.get("cell")
+        CellNet.predict_chunk = saved
+    out["predict_chunk"] = saved
     out["score_ms_per_cell_by_call_size"] = per_cell
     out["load_average_at_end"] = os.getloadavg()[0]
     print(json.dumps(out))
