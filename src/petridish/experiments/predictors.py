@@ -54,8 +54,7 @@ import numpy as np
 from petridish import metrics
 from petridish._files import atomic_write, atomic_write_figure
 from petridish._logging import logger
-from petridish.baselines import Predictor
-from petridish.baselines.early_stopping import EarlyStoppingPredictor, complete_logs_by_cell
+from petridish.baselines.early_stopping import EarlyStoppingPredictor
 from petridish.baselines.encodings import (
     DEFAULT_MAX_NODES,
     ENCODINGS,
@@ -75,7 +74,9 @@ from petridish.baselines.sklearn_models import (
 )
 from petridish.dish.config import DishConfig
 from petridish.dish.core import Dish
+from petridish.evaluators.tabular import nasbench_nlp_pool
 from petridish.motifs import Cell
+from petridish.predictor import Predictor
 from petridish.truth.nasbench_nlp import CellLog, NasBenchNLP, load_nasbench_nlp
 
 __all__ = [
@@ -91,6 +92,7 @@ __all__ = [
     "PredictorBenchmarkConfig",
     "PredictorFactory",
     "RunInfo",
+    "PredictorRunRecord",
     "RunRecord",
     "Split",
     "Summary",
@@ -301,28 +303,26 @@ class CellPool:
 
 
 def build_pool(logs: NasBenchNLP | Iterable[CellLog], source: str = "") -> CellPool:
-    """Group complete logs by canonical cell (see module docstring); diverged ones counted."""
-    all_logs = tuple(logs)
-    src = source or (logs.source if isinstance(logs, NasBenchNLP) else "")
-    groups = complete_logs_by_cell(all_logs)
-    if len(groups) < 3:
-        raise ValueError(f"the logs hold {len(groups)} distinct complete cells; need >= 3")
-    cells = tuple(groups)
-    losses = np.array(
-        [math.fsum(r.final_val_loss for r in runs) / len(runs) for runs in groups.values()]
-    )
-    n_complete = sum(len(runs) for runs in groups.values())
+    """Group complete logs by canonical cell (see module docstring); diverged ones counted.
+
+    The pool is ``evaluators.tabular.nasbench_nlp_pool``'s, the one the search's oracle
+    uses; this adds its provenance record and needs at least 3 cells.
+    """
+    pool = nasbench_nlp_pool(logs, source)
+    if len(pool.entries) < 3:
+        raise ValueError(f"the logs hold {len(pool.entries)} distinct complete cells; need >= 3")
+    counts = pool.counts
     info = PoolInfo(
-        source=src,
-        n_logs=len(all_logs),
-        n_complete=n_complete,
-        n_diverged=len(all_logs) - n_complete,
-        n_cells=len(cells),
-        n_merged_runs=n_complete - len(cells),
-        digests=tuple(c.digest for c in cells),
-        losses=tuple(float(x) for x in losses),
+        source=pool.source,
+        n_logs=counts.logs,
+        n_complete=counts.complete,
+        n_diverged=counts.diverged,
+        n_cells=counts.cells,
+        n_merged_runs=counts.merged_runs,
+        digests=tuple(c.digest for c in pool.cells),
+        losses=tuple(e.loss for e in pool.entries),
     )
-    return CellPool(cells=cells, losses=losses, groups=groups, info=info)
+    return CellPool(cells=pool.cells, losses=pool.losses, groups=pool.groups, info=info)
 
 
 def split_pool(n_pool: int, size: int, seed: int, min_test: int = 2) -> tuple[np.ndarray, ...]:
@@ -378,8 +378,9 @@ class Split:
 
 
 @dataclass(frozen=True)
-class RunRecord:
-    """One predictor on one split."""
+class PredictorRunRecord:
+    """One predictor on one split (``RunRecord`` is its old name, kept as an alias; the
+    store's ``petridish.store.RunRecord`` is a search run, another thing)."""
 
     predictor: str
     size: int
@@ -392,6 +393,9 @@ class RunRecord:
     n_test: int
     constant: bool = False
     n_nonfinite: int = 0
+
+
+RunRecord = PredictorRunRecord  # the old name
 
 
 @dataclass(frozen=True)
@@ -468,7 +472,7 @@ class BenchmarkResult:
 
     pool: PoolInfo
     splits: tuple[Split, ...]
-    records: tuple[RunRecord, ...]
+    records: tuple[PredictorRunRecord, ...]
     runs: tuple[RunInfo, ...]
 
     @property
@@ -572,7 +576,7 @@ class BenchmarkResult:
             values = dict(r)
             for key in ("kendall", "spearman", "precision_at_k"):
                 values[key] = _none_to_nan(values[key])
-            records.append(RunRecord(**values))
+            records.append(PredictorRunRecord(**values))
         return cls(
             pool=PoolInfo.from_json(d["pool"]),
             splits=tuple(
@@ -638,7 +642,7 @@ def run_predictor_benchmark(
     ctx = BenchmarkContext(config=cfg, groups=pool.groups)
     costs: dict[str, float] = {}
     splits: list[Split] = []
-    records: list[RunRecord] = []
+    records: list[PredictorRunRecord] = []
     total, done, t_run = len(cfg.sizes) * len(cfg.seeds), 0, time.perf_counter()
     for size in cfg.sizes:
         for seed in cfg.seeds:
@@ -661,7 +665,7 @@ def run_predictor_benchmark(
                 m = ranking_metrics(scores, pool.losses[test], cfg.top_k)
                 costs[name] = float(getattr(predictor, "training_seconds_per_cell", 0.0))
                 records.append(
-                    RunRecord(
+                    PredictorRunRecord(
                         predictor=name,
                         size=size,
                         seed=seed,
