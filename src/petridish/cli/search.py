@@ -425,8 +425,9 @@ def add_commands(
         "search",
         help="run (or resume) one architecture search (Algorithm 1)",
         description="One search (Algorithm 1): a random warm-up, then iterations in which "
-        "the strategy proposes motifs and the dish (or the strategy) picks the ones that "
-        "get ground truth. The run's identity is its configuration without the budgets: "
+        "the strategy proposes motifs and the predictor (--predictor; the dish by default) or "
+        "the strategy picks the ones that get ground truth. The run's identity is its "
+        "configuration without the budgets: "
         "the same command on the same --store resumes it, and a larger --budget extends it.",
     )
     sp.add_argument(
