@@ -157,3 +157,26 @@ def test_a_predictor_object_is_used_as_given(tmp_path: Path) -> None:
             predictor=None,
         )
     assert plain.config.predictor == "none" and "+" not in plain.run_id
+
+
+def test_a_predictor_that_contradicts_the_config_is_refused(tmp_path: Path) -> None:
+    from petridish.dish.config import DishConfig
+    from petridish.dish.core import Dish
+
+    kwargs = {"space": SlopeSpace(), "strategy": GAStrategy(elite=5), "evaluator": Bowl()}
+    with Store(tmp_path / "s.db") as store:
+        with pytest.raises(ValueError, match="not a Dish"):
+            run_search(_cfg(use_dish=True), store=store, predictor=NNSurrogate(), **kwargs)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="'none'"):
+            run_search(_cfg(use_dish=False), store=store, predictor=NNSurrogate(), **kwargs)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="predictor=None"):
+            run_search(_cfg(predictor="gp"), store=store, predictor=None, **kwargs)  # type: ignore[arg-type]
+        other = DishConfig.for_slopes(outer_steps=2).to_json()
+        with pytest.raises(ValueError, match="differs"):
+            run_search(
+                _cfg(use_dish=True, dish_config=other),
+                store=store,
+                predictor=Dish(DishConfig.for_slopes()),
+                **kwargs,  # type: ignore[arg-type]
+            )
+        assert store.runs() == []

@@ -736,6 +736,17 @@ def _resolve_predictor(
         name = config.predictor or default
         if name == NO_PREDICTOR:
             raise ValueError("SearchConfig.predictor is 'none' but run_search got a predictor")
+        if name in DISH_PREDICTORS and not isinstance(predictor, Dish):
+            # The run id would be a dish run's: resuming it with another predictor is wrong.
+            raise ValueError(
+                f"SearchConfig.predictor is {name!r} but run_search got a "
+                f"{type(predictor).__name__}, not a Dish"
+            )
+        given = config.dish()
+        if isinstance(predictor, Dish) and name == "dish" and given not in (None, predictor.config):
+            raise ValueError(
+                "SearchConfig.dish_config differs from the config of the Dish given; give one"
+            )
     changes: dict[str, Any] = {"predictor": name, "use_dish": name == "dish"}
     dish_config: DishConfig | None = None
     if name in DISH_PREDICTORS:
