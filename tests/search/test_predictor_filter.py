@@ -90,7 +90,7 @@ def test_registry_names_and_unsupported_space() -> None:
 
 
 def test_nn_surrogate_chooses_the_evaluated_candidates(tmp_path: Path) -> None:
-    cfg = _cfg(predictor="nn_surrogate")
+    cfg = _cfg(predictor="nn_surrogate", budget_evals=20)
     bowl = Bowl()
     with Store(tmp_path / "s.db") as store:
         result = run_search(
@@ -102,7 +102,7 @@ def test_nn_surrogate_chooses_the_evaluated_candidates(tmp_path: Path) -> None:
         )
         records = store.iterations(result.run_id)
         assert result.run_id.startswith("slope-ga+nn_surrogate-s3-")
-        assert len(result) == 25 and len(records) == 4
+        assert len(result) == 20 and len(records) == 3
         ok = {e.motif_hash: e.loss for e in result.evaluations}
         seen: list[str] = [motif_from_json(json.loads(t)).digest for t in records[0].evaluated]
         for rec in records[1:]:
