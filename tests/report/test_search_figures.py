@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from matplotlib.figure import Figure
 
-import petridish.experiments.predictors as predictors_mod
-import petridish.search.compare as compare_mod
+# The writers moved into report/ (re-exported from experiments.predictors and
+# search.compare); the figure is captured where it is written.
+import petridish.report.comparison as compare_mod
+import petridish.report.predictor_benchmark as predictors_mod
 from petridish.experiments.predictors import (
     BenchmarkResult,
     PoolInfo,

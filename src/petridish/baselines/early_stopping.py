@@ -26,8 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 
 from petridish.baselines.encodings import check_training_data
-from petridish.baselines.nn_surrogate import NotFittedError
 from petridish.motifs import Cell, Motif
+from petridish.predictor import NotFittedError
 from petridish.truth.nasbench_nlp import CellLog
 
 __all__ = [

@@ -37,11 +37,11 @@ from petridish.baselines.encodings import (
 )
 from petridish.baselines.nn_surrogate import (
     NNSurrogateConfig,
-    NotFittedError,
     mlp_predictor,
     mlp_trainer,
 )
 from petridish.motifs import Motif
+from petridish.predictor import NotFittedError
 
 __all__ = ["EncodedNNSurrogate", "EncodedNNSurrogateConfig"]
 

@@ -38,9 +38,9 @@ from typing import Literal, get_args
 import numpy as np
 
 from petridish.baselines.encodings import check_training_data
-from petridish.baselines.nn_surrogate import NotFittedError
 from petridish.metrics import kendall_tau_b
 from petridish.motifs import Cell, Motif
+from petridish.predictor import NotFittedError
 
 __all__ = [
     "DIRECTIONS",

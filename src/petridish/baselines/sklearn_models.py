@@ -45,8 +45,8 @@ from petridish.baselines.encodings import (
     check_training_data,
     transform_targets,
 )
-from petridish.baselines.nn_surrogate import NotFittedError
 from petridish.motifs import Motif
+from petridish.predictor import NotFittedError
 
 __all__ = [
     "GaussianProcessConfig",

@@ -40,6 +40,9 @@ from petridish.cli.common import (
     no_ground_truth,
     open_store,
 )
+from petridish.search.predictors import predictor_names, predictor_summary
+from petridish.search.spaces import space_names, space_spec, space_specs
+from petridish.search.strategies import make_strategy, strategy_info, strategy_names
 
 if TYPE_CHECKING:
     from petridish.dish.config import DishConfig
@@ -48,50 +51,43 @@ if TYPE_CHECKING:
     from petridish.search.space import SearchSpace
     from petridish.search.strategies.base import Strategy
 
-__all__ = ["SPACES", "STRATEGIES", "add_commands", "parse_seed_range"]
+__all__ = ["PREDICTORS", "SPACES", "STRATEGIES", "add_commands", "parse_seed_range"]
 
-SPACES = ("slope", "nasbench_nlp")
-STRATEGIES = ("random", "ga", "nao")
+SPACES = space_names()
+STRATEGIES = strategy_names()
+PREDICTORS = predictor_names()
 DEFAULT_BUDGET = 80
 
-_DATA_HINT = {
-    "slope": MNIST_HINT,
-    "nasbench_nlp": "pass --data-dir with the NAS-Bench-NLP logs zip (or its folder), or "
-    "--download",
-}
+# The CLI's own wording for spaces whose spec hint it refines.
+_DATA_HINT = {"slope": MNIST_HINT}
 
 
 def _strategy(name: str) -> Strategy:
-    from petridish.search.strategies import GAStrategy, NAOStrategy, RandomStrategy
-
-    factories: dict[str, Callable[[], Strategy]] = {
-        "random": RandomStrategy,
-        "ga": GAStrategy,
-        "nao": NAOStrategy,
-    }
-    if name not in factories:
-        raise CliError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
-    return factories[name]()
+    try:
+        return make_strategy(name)
+    except KeyError as exc:
+        raise CliError(str(exc.args[0])) from None
 
 
 def _ground_truth(args: argparse.Namespace) -> tuple[SearchSpace, Evaluator, Any]:
-    """``(space, evaluator, oracle or None)`` for ``args.space``."""
-    if args.space == "slope":
-        from petridish.evaluators import MnistSlopeEvaluator
-        from petridish.search.space import SlopeSpace
+    """``(space, evaluator, oracle or None)`` for ``args.space``, from its ``SpaceSpec``."""
+    from petridish.search.spaces import GroundTruthRequest
 
-        try:
-            evaluator = MnistSlopeEvaluator(args.data_dir, args.protocol)
-        except ValueError as exc:
-            raise CliError(f"--protocol: {exc}") from None
-        return SlopeSpace(), evaluator, None
-    from petridish.search.oracle import TabularOracle
-
+    spec = space_spec(args.space)
+    request = GroundTruthRequest(args.data_dir, args.protocol, bool(args.download))
     try:
-        oracle = TabularOracle.load(args.data_dir, download=args.download)
-    except (FileNotFoundError, ValueError) as exc:
-        raise CliError(f"cannot load the NAS-Bench-NLP logs: {exc}") from None
-    return oracle.space(), oracle, oracle
+        truth = spec.load(request)
+    except ValueError as exc:
+        if spec.protocols:
+            raise CliError(f"--protocol: {exc}") from None
+        raise CliError(f"cannot load the ground truth of {spec.name}: {exc}") from None
+    except FileNotFoundError as exc:
+        raise CliError(f"cannot load the ground truth of {spec.name}: {exc}") from None
+    return truth.space, truth.evaluator, truth.oracle
+
+
+def _data_hint(space: str) -> str:
+    return _DATA_HINT.get(space) or space_spec(space).data_hint
 
 
 def _dish(args: argparse.Namespace, space_name: str) -> DishConfig:
@@ -102,6 +98,20 @@ def _dish(args: argparse.Namespace, space_name: str) -> DishConfig:
     except ValueError as exc:
         raise CliError(str(exc)) from None
     return dish_config_from_args(args, default)
+
+
+def _predictor_name(args: argparse.Namespace) -> str:
+    """``--predictor``, with the old ``--dish/--no-dish`` as aliases (they must agree)."""
+    if args.predictor is None:
+        if args.dish is None:
+            return space_spec(args.space).default_predictor
+        return "dish" if args.dish else "none"
+    if args.dish is not None and args.dish != (args.predictor == "dish"):
+        raise CliError(
+            f"--{'' if args.dish else 'no-'}dish contradicts --predictor {args.predictor}; "
+            "give --predictor alone"
+        )
+    return str(args.predictor)
 
 
 def _at_least(value: int, option: str, minimum: int) -> int:
@@ -124,11 +134,13 @@ def _budget(args: argparse.Namespace) -> int:
             )
         return budget
     budget = _at_least(DEFAULT_BUDGET if args.budget is None else args.budget, "--budget", 1)
+    name = getattr(args, "predictor_name", "none")
+    no_predictor = "" if name == "none" else f", no {name}"
     if budget <= warmup:
         raise CliError(
             f"--budget {budget} is at or below --warmup {warmup}: the run would evaluate "
             f"random warm-up motifs only (no {args.strategy} iteration"
-            f"{', no dish' if args.dish else ''}); give --budget > {warmup}, a smaller "
+            f"{no_predictor}); give --budget > {warmup}, a smaller "
             "--warmup, or --warmup-only for a warm-up-only run"
         )
     return budget
@@ -176,9 +188,12 @@ class _SearchBars:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from petridish.dish.config import DishConfig
     from petridish.evaluators import GroundTruthUnavailable
     from petridish.search.loop import SearchConfig, run_search
+    from petridish.search.predictors import DISH_PREDICTORS, make_predictor
 
+    args.predictor_name = _predictor_name(args)
     budget = _budget(args)
     proposals = _at_least(args.proposals, "--proposals", 1)
     per_iteration = _at_least(args.per_iteration, "--per-iteration", 1)
@@ -188,20 +203,31 @@ def cmd_search(args: argparse.Namespace) -> int:
         math.isfinite(args.budget_seconds) and args.budget_seconds > 0
     ):
         raise CliError(f"--budget-seconds must be a number > 0, got {args.budget_seconds}")
-    if args.space != "slope" and args.protocol is not None:
-        raise CliError("--protocol applies to --space slope only")
-    if args.space == "slope" and args.download:
-        raise CliError("--download applies to --space nasbench_nlp only (MNIST downloads itself)")
+    spec = space_spec(args.space)
+    with_protocols = [s.name for s in space_specs() if s.protocols]
+    with_download = [s.name for s in space_specs() if s.downloads]
+    if not spec.protocols and args.protocol is not None:
+        raise CliError(f"--protocol applies to --space {' or '.join(with_protocols)} only")
+    if not spec.downloads and args.download:
+        raise CliError(
+            f"--download applies to --space {' or '.join(with_download)} only (the data of "
+            f"{spec.name} downloads itself)"
+        )
     if args.protocol is None:
-        args.protocol = "tiny"
+        args.protocol = spec.default_protocol
     space, evaluator, _ = _ground_truth(args)
     strategy = _strategy(args.strategy)
-    dish = _dish(args, space.name) if args.dish else None
+    uses_dish = args.predictor_name in DISH_PREDICTORS
+    dish = _dish(args, space.name) if uses_dish else None
+    try:
+        predictor = make_predictor(args.predictor_name, space.name, dish or DishConfig.for_slopes())
+    except ValueError as exc:
+        raise CliError(f"--predictor: {exc}") from None
     try:
         config = SearchConfig(
             space=space.name,
             strategy=strategy.name,
-            use_dish=args.dish,
+            predictor=args.predictor_name,
             budget_evals=budget,
             budget_seconds=args.budget_seconds,
             seed=seed,
@@ -213,7 +239,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:  # checked above in CLI terms; a safety net
         raise CliError(str(exc)) from None
-    label = args.strategy + ("+dish" if args.dish else "")
+    plus = "" if args.predictor_name == "none" else f"+{args.predictor_name}"
+    label = args.strategy + plus
     if args.warmup_only:
         label += " (warm-up only)"
     bars = _SearchBars(label, config.budget_evals, getattr(args, "quiet", False))
@@ -226,13 +253,14 @@ def cmd_search(args: argparse.Namespace) -> int:
                     strategy=strategy,
                     evaluator=evaluator,
                     store=store,
+                    predictor=predictor,
                     run_id=args.run_id,
                     progress=bars.progress,
                     fit_progress=bars.fit_progress,
                 )
             except GroundTruthUnavailable as exc:
                 bars.close()
-                hint = _DATA_HINT.get(args.space, "provide the data with --data-dir")
+                hint = _data_hint(args.space)
                 raise no_ground_truth(exc, hint) from None
     finally:
         bars.close()
@@ -241,7 +269,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     print(
         f"run {result.run_id}: {len(result)} evaluations ({result.reused} already in the "
         f"store), stopped on {result.stop_reason}, {result.wall_seconds:.1f}s "
-        f"(dish fits {result.dish_fit_seconds:.1f}s)"
+        f"({'dish' if args.predictor_name == 'dish' else 'predictor'} fits "
+        f"{result.dish_fit_seconds:.1f}s)"
     )
     if failed:
         print(
@@ -396,28 +425,37 @@ def add_commands(
         "search",
         help="run (or resume) one architecture search (Algorithm 1)",
         description="One search (Algorithm 1): a random warm-up, then iterations in which "
-        "the strategy proposes motifs and the dish (or the strategy) picks the ones that "
-        "get ground truth. The run's identity is its configuration without the budgets: "
+        "the strategy proposes motifs and the predictor (--predictor; the dish by default) or "
+        "the strategy picks the ones that get ground truth. The run's identity is its "
+        "configuration without the budgets: "
         "the same command on the same --store resumes it, and a larger --budget extends it.",
     )
     sp.add_argument(
         "--space",
         choices=SPACES,
         default="slope",
-        help="what is searched: slope (sigmoid slopes, real MNIST training; the default) or "
-        "nasbench_nlp (the NAS-Bench-NLP recurrent cells, a tabular oracle)",
+        help="what is searched (default slope): "
+        + "; ".join(f"{s.name}: {s.summary}" for s in space_specs()),
     )
     sp.add_argument(
         "--strategy",
         choices=STRATEGIES,
         default="ga",
-        help="how motifs are proposed: random search, the elitist GA (default) or NAO",
+        help="how motifs are proposed (default ga): "
+        + "; ".join(f"{n}: {strategy_info(n).summary}" for n in STRATEGIES),
+    )
+    sp.add_argument(
+        "--predictor",
+        choices=PREDICTORS,
+        default=None,
+        help="what picks the proposals that get ground truth (default: the space's, the "
+        "dish): " + "; ".join(f"{n}: {predictor_summary(n)}" for n in PREDICTORS),
     )
     sp.add_argument(
         "--dish",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="pick the proposals to evaluate with the Synthetic Petri Dish (default: on)",
+        default=None,
+        help="old aliases: --dish = --predictor dish, --no-dish = --predictor none",
     )
     add_dish_options(sp, "the space's default search dish")
     sp.add_argument(
@@ -501,11 +539,12 @@ def add_commands(
         "(a tabular oracle): the evaluations each needs to find a top cell, as PNG, JSON "
         "and Markdown.",
     )
+    tabular = tuple(s.name for s in space_specs() if s.tabular)
     sp.add_argument(
         "--space",
-        choices=("nasbench_nlp",),
+        choices=tabular,
         default="nasbench_nlp",
-        help="the searched space; only nasbench_nlp (it needs known best motifs)",
+        help=f"the searched space, one with known best motifs: {', '.join(tabular)}",
     )
     sp.add_argument(
         "--strategies",

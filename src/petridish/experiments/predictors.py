@@ -29,7 +29,8 @@ Contract:
   later, on another machine) join a result when the pool and ``top_k`` are equal; a record
   for the same (predictor, size, seed) is replaced by the newer one; every run's config and
   environment are kept in ``runs``.
-* Output (``write_benchmark``): ``predictors.json`` (``to_json``/``from_json`` round-trip),
+* Output (``write_benchmark``, in ``petridish.report.predictor_benchmark``, re-exported
+  here): ``predictors.json`` (``to_json``/``from_json`` round-trip),
   ``predictors.md`` (tables) and ``kendall_tau.png`` (mean +- std Kendall tau against train
   size per predictor, log-x axis).
 * Deterministic for given data, config and seeds, up to the timings.
@@ -52,10 +53,8 @@ from typing import Any
 import numpy as np
 
 from petridish import metrics
-from petridish._files import atomic_write, atomic_write_figure
 from petridish._logging import logger
-from petridish.baselines import Predictor
-from petridish.baselines.early_stopping import EarlyStoppingPredictor, complete_logs_by_cell
+from petridish.baselines.early_stopping import EarlyStoppingPredictor
 from petridish.baselines.encodings import (
     DEFAULT_MAX_NODES,
     ENCODINGS,
@@ -75,7 +74,15 @@ from petridish.baselines.sklearn_models import (
 )
 from petridish.dish.config import DishConfig
 from petridish.dish.core import Dish
+from petridish.evaluators.tabular import nasbench_nlp_pool
 from petridish.motifs import Cell
+from petridish.predictor import Predictor
+from petridish.report.predictor_benchmark import (
+    JSON_NAME,
+    plot_kendall,
+    predictor_markdown,
+    write_benchmark,
+)
 from petridish.truth.nasbench_nlp import CellLog, NasBenchNLP, load_nasbench_nlp
 
 __all__ = [
@@ -91,6 +98,7 @@ __all__ = [
     "PredictorBenchmarkConfig",
     "PredictorFactory",
     "RunInfo",
+    "PredictorRunRecord",
     "RunRecord",
     "Split",
     "Summary",
@@ -105,7 +113,6 @@ __all__ = [
 ]
 
 DEFAULT_SIZES: tuple[int, ...] = (10, 20, 40, 80, 160)
-JSON_NAME, MARKDOWN_NAME, FIGURE_NAME = "predictors.json", "predictors.md", "kendall_tau.png"
 
 
 # ------------------------------------------------------------------------------ config
@@ -233,20 +240,6 @@ ALL_PREDICTORS: tuple[str, ...] = tuple(PREDICTORS)
 DISH_PREDICTORS: tuple[str, ...] = ("dish", "random_dish")
 BASELINE_PREDICTORS: tuple[str, ...] = tuple(n for n in PREDICTORS if n not in DISH_PREDICTORS)
 
-_LABELS = {
-    "dish": "Synthetic Petri Dish",
-    "random_dish": "Dish, random data (no outer loop)",
-    "nn_surrogate": "NN surrogate",
-    "random_forest": "Random forest",
-    "gradient_boosting": "Gradient-boosted trees",
-    "gaussian_process": "Gaussian process",
-    "num_params": "Number of parameters (more = better, fixed)",
-    "num_params_fit": "Number of parameters (sign fit on train)",
-    "early_stop_1": "Early stopping, 1 epoch (costed)",
-    "early_stop_3": "Early stopping, 3 epochs (costed)",
-    "early_stop_5": "Early stopping, 5 epochs (costed)",
-}
-
 
 # -------------------------------------------------------------------------------- pool
 
@@ -301,28 +294,26 @@ class CellPool:
 
 
 def build_pool(logs: NasBenchNLP | Iterable[CellLog], source: str = "") -> CellPool:
-    """Group complete logs by canonical cell (see module docstring); diverged ones counted."""
-    all_logs = tuple(logs)
-    src = source or (logs.source if isinstance(logs, NasBenchNLP) else "")
-    groups = complete_logs_by_cell(all_logs)
-    if len(groups) < 3:
-        raise ValueError(f"the logs hold {len(groups)} distinct complete cells; need >= 3")
-    cells = tuple(groups)
-    losses = np.array(
-        [math.fsum(r.final_val_loss for r in runs) / len(runs) for runs in groups.values()]
-    )
-    n_complete = sum(len(runs) for runs in groups.values())
+    """Group complete logs by canonical cell (see module docstring); diverged ones counted.
+
+    The pool is ``evaluators.tabular.nasbench_nlp_pool``'s, the one the search's oracle
+    uses; this adds its provenance record and needs at least 3 cells.
+    """
+    pool = nasbench_nlp_pool(logs, source)
+    if len(pool.entries) < 3:
+        raise ValueError(f"the logs hold {len(pool.entries)} distinct complete cells; need >= 3")
+    counts = pool.counts
     info = PoolInfo(
-        source=src,
-        n_logs=len(all_logs),
-        n_complete=n_complete,
-        n_diverged=len(all_logs) - n_complete,
-        n_cells=len(cells),
-        n_merged_runs=n_complete - len(cells),
-        digests=tuple(c.digest for c in cells),
-        losses=tuple(float(x) for x in losses),
+        source=pool.source,
+        n_logs=counts.logs,
+        n_complete=counts.complete,
+        n_diverged=counts.diverged,
+        n_cells=counts.cells,
+        n_merged_runs=counts.merged_runs,
+        digests=tuple(c.digest for c in pool.cells),
+        losses=tuple(e.loss for e in pool.entries),
     )
-    return CellPool(cells=cells, losses=losses, groups=groups, info=info)
+    return CellPool(cells=pool.cells, losses=pool.losses, groups=pool.groups, info=info)
 
 
 def split_pool(n_pool: int, size: int, seed: int, min_test: int = 2) -> tuple[np.ndarray, ...]:
@@ -378,8 +369,9 @@ class Split:
 
 
 @dataclass(frozen=True)
-class RunRecord:
-    """One predictor on one split."""
+class PredictorRunRecord:
+    """One predictor on one split (``RunRecord`` is its old name, kept as an alias; the
+    store's ``petridish.store.RunRecord`` is a search run, another thing)."""
 
     predictor: str
     size: int
@@ -392,6 +384,9 @@ class RunRecord:
     n_test: int
     constant: bool = False
     n_nonfinite: int = 0
+
+
+RunRecord = PredictorRunRecord  # the old name
 
 
 @dataclass(frozen=True)
@@ -468,7 +463,7 @@ class BenchmarkResult:
 
     pool: PoolInfo
     splits: tuple[Split, ...]
-    records: tuple[RunRecord, ...]
+    records: tuple[PredictorRunRecord, ...]
     runs: tuple[RunInfo, ...]
 
     @property
@@ -572,7 +567,7 @@ class BenchmarkResult:
             values = dict(r)
             for key in ("kendall", "spearman", "precision_at_k"):
                 values[key] = _none_to_nan(values[key])
-            records.append(RunRecord(**values))
+            records.append(PredictorRunRecord(**values))
         return cls(
             pool=PoolInfo.from_json(d["pool"]),
             splits=tuple(
@@ -638,7 +633,7 @@ def run_predictor_benchmark(
     ctx = BenchmarkContext(config=cfg, groups=pool.groups)
     costs: dict[str, float] = {}
     splits: list[Split] = []
-    records: list[RunRecord] = []
+    records: list[PredictorRunRecord] = []
     total, done, t_run = len(cfg.sizes) * len(cfg.seeds), 0, time.perf_counter()
     for size in cfg.sizes:
         for seed in cfg.seeds:
@@ -661,7 +656,7 @@ def run_predictor_benchmark(
                 m = ranking_metrics(scores, pool.losses[test], cfg.top_k)
                 costs[name] = float(getattr(predictor, "training_seconds_per_cell", 0.0))
                 records.append(
-                    RunRecord(
+                    PredictorRunRecord(
                         predictor=name,
                         size=size,
                         seed=seed,
@@ -686,178 +681,6 @@ def run_predictor_benchmark(
         records=tuple(records),
         runs=(RunInfo(config=cfg.to_json(), environment=env, training_seconds_per_cell=costs),),
     )
-
-
-# ----------------------------------------------------------------------------- writers
-
-
-def _fmt(mean: float, std: float, digits: int = 3) -> str:
-    if not math.isfinite(mean):
-        return "n/a"
-    return (
-        f"{mean:.{digits}f}" if not math.isfinite(std) else f"{mean:.{digits}f} ± {std:.{digits}f}"
-    )
-
-
-def _metric_table(
-    result: BenchmarkResult, summaries: Sequence[Summary], metric: str, title: str
-) -> list[str]:
-    sizes = result.sizes
-    by_key = {(s.predictor, s.size): s for s in summaries}
-    lines = [
-        f"### {title}",
-        "",
-        "| predictor | seeds | " + " | ".join(f"n={n}" for n in sizes) + " |",
-        "|---|---|" + "---|" * len(sizes),
-    ]
-    for name in result.predictors:
-        cells = [_seed_count(by_key.get((name, n)) for n in sizes)]
-        for n in sizes:
-            s = by_key.get((name, n))
-            if s is None:
-                cells.append("")
-            else:
-                digits = 2 if metric == "precision_at_k" else 3  # multiples of 1/k
-                mean, std = getattr(s, f"{metric}_mean"), getattr(s, f"{metric}_std")
-                cells.append(_fmt(mean, std, digits))
-        lines.append(f"| {_LABELS.get(name, name)} | " + " | ".join(cells) + " |")
-    return [*lines, ""]
-
-
-def _seed_count(summaries: Iterable[Summary | None]) -> str:
-    """A row's seed count: ``"20"``, or ``"3-20"`` when it differs between train sizes."""
-    counts = sorted({s.n_seeds for s in summaries if s is not None})
-    if not counts:
-        return ""
-    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
-
-
-def _dish_settings(run_config: Mapping[str, Any]) -> str:
-    """``"; dish: <settings>; random_dish: <settings>"`` for the dish predictors of a run (the
-    settings each actually ran with), or "" when the run had none."""
-    if run_config.get("dish") is None:
-        return ""
-    base = DishConfig.from_json(dict(run_config["dish"]))
-    ran = {"dish": base, "random_dish": random_data_dish(base).config}
-    return "".join(
-        f"; {name}: {ran[name].describe()}"
-        for name in DISH_PREDICTORS
-        if name in run_config["predictors"]
-    )
-
-
-def predictor_markdown(result: BenchmarkResult) -> str:
-    """Markdown: pool, mean ± std tables of the three metrics, costs, and how it ran."""
-    p, k, cfg = result.pool, result.top_k, result.runs[-1].config
-    # Rows merged from separate runs can have different seed counts: say so, never the union.
-    summaries = result.summaries()
-    counts = sorted({s.n_seeds for s in summaries})
-    seeds_text = (
-        f"{counts[0] if counts else 0} seeds"
-        if len(counts) <= 1
-        else "seeds per row in the tables' seeds column"
-    )
-    lines = [
-        "# Predictor benchmark: NAS-Bench-NLP recurrent cells",
-        "",
-        f"Ground truth: `{p.source}`: {p.n_logs} logs, {p.n_complete} complete, "
-        f"{p.n_diverged} diverged (excluded); {p.n_cells} distinct canonical cells "
-        f"({p.n_merged_runs} repeated runs merged by mean final validation loss).",
-        f"Per train size n and seed: n training cells drawn at random, all other "
-        f"{p.n_cells} - n cells scored; {seeds_text}. Mean ± std (ddof=1) over seeds. "
-        f"precision@{k} = overlap of predicted and true top-{k} test cells / {k}.",
-        f"NN surrogate, trees and GP read the `{cfg['encoding']}` cell encoding; their "
-        f"regression targets are `{cfg['target']}` (see petridish.baselines.encodings).",
-        "",
-        *_metric_table(result, summaries, "kendall", "Kendall tau-b"),
-        *_metric_table(result, summaries, "spearman", "Spearman"),
-        *_metric_table(result, summaries, "precision_at_k", f"precision@{k}"),
-        "### Costs",
-        "",
-        "Measured wall time on the machine of the run (see below); fit seconds are the "
-        "median over seeds at the largest size (the mean includes one JIT compile per size). "
-        "Training per cell is the real training a predictor needs for each queried cell.",
-        "",
-        "| predictor | fit s (median, largest n) | query ms / cell | training s / cell |",
-        "|---|---|---|---|",
-    ]
-    for name in result.predictors:
-        mine = [s for s in summaries if s.predictor == name]
-        last = mine[-1]
-        q = float(np.mean([s.query_seconds_per_cell_mean for s in mine]))
-        lines.append(
-            f"| {_LABELS.get(name, name)} | {last.fit_seconds_median:.3f} (n={last.size}) | "
-            f"{1e3 * q:.3f} | {last.training_seconds_per_cell:.0f} |"
-        )
-    lines += ["", "### Runs", ""]
-    for run in result.runs:
-        env, rc = run.environment, run.config
-        lines.append(
-            f"- predictors {', '.join(rc['predictors'])}; sizes {list(rc['sizes'])}, "
-            f"{len(rc['seeds'])} seeds; {env.get('started_utc', '?')}, "
-            f"{env.get('cpu_count', '?')} CPUs, load {env.get('load_average_1m_at_start', '?')}"
-            f", backend {env.get('jax_backend', '?')}, wall {env.get('wall_seconds', '?')} s"
-            + _dish_settings(rc)
-        )
-    n_constant = sum(s.n_constant for s in summaries)
-    if n_constant:
-        lines += ["", f"{n_constant} fits predicted a constant (counted as tau = rho = 0)."]
-    return "\n".join([*lines, ""])
-
-
-def plot_kendall(result: BenchmarkResult, path: str | Path) -> Path:
-    """PNG: mean ± std Kendall tau against train size (log x), one line per predictor.
-
-    Lines are the mean over seeds and bands ±1 std over seeds (ddof=1, as in the tables),
-    as the legend's title says."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out = Path(path)
-    summaries = result.summaries()
-    fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=120)
-    for name in result.predictors:
-        mine = [s for s in summaries if s.predictor == name]
-        x = np.array([s.size for s in mine], dtype=np.float64)
-        y = np.array([s.kendall_mean for s in mine])
-        err = np.nan_to_num(np.array([s.kendall_std for s in mine]))
-        style = "--" if name.startswith("early_stop") else "-"
-        lw = 2.4 if name == "dish" else 1.4
-        (line,) = ax.plot(x, y, style, marker="o", ms=3, lw=lw, label=_LABELS.get(name, name))
-        ax.fill_between(x, y - err, y + err, color=line.get_color(), alpha=0.12)
-    ax.set_xscale("log")
-    ax.set_xticks(result.sizes, [str(n) for n in result.sizes])
-    ax.axhline(0.0, color="0.6", lw=0.8)
-    ax.set_xlabel("training cells")
-    ax.set_ylabel("Kendall tau-b on the remaining cells")
-    ax.set_title(f"NAS-Bench-NLP: ranking quality vs training cells ({result.pool.n_cells} cells)")
-    seeds = _seed_count(summaries)
-    ax.legend(
-        fontsize=7,
-        title=f"line: mean over {seeds} seeds\nband: ±1 std over seeds",
-        title_fontsize=7,
-        loc="center left",
-        bbox_to_anchor=(1.01, 0.5),
-    )
-    fig.tight_layout()
-    try:
-        atomic_write_figure(fig, out, bbox_inches="tight")
-    finally:
-        plt.close(fig)
-    return out
-
-
-def write_benchmark(result: BenchmarkResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``predictors.json``, ``predictors.md`` and ``kendall_tau.png`` into ``out_dir``."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / JSON_NAME, "markdown": out / MARKDOWN_NAME}
-    atomic_write(paths["json"], json.dumps(result.to_json(), indent=1, allow_nan=False))
-    atomic_write(paths["markdown"], predictor_markdown(result))
-    paths["figure"] = plot_kendall(result, out / FIGURE_NAME)
-    return paths
 
 
 def load_benchmark(path: str | Path) -> BenchmarkResult:

@@ -10,19 +10,22 @@ Contract
 2. *Iterations* ``i = 1, 2, ...``: the strategy proposes ``config.proposals`` gene strings
    from the history; ``space.realize`` maps them to motifs not yet evaluated in this run
    (the candidates, one documented mapping shared by all strategies); ``per_iteration``
-   of them are chosen and evaluated. A strategy whose ``propose`` takes an ``exclude``
-   keyword (``RandomStrategy``) is also given the digests of every motif evaluated in
-   this run, failed and diverged ones included (the history holds only ok results), so
-   that it can propose unevaluated motifs only; random search is then exactly uniform
-   sampling without replacement, never shifted by ``realize``'s nearest-free mapping.
-   Before any ok result exists the proposals are ``space.random_genes`` with that
-   ``exclude``, whatever the strategy. Then:
+   of them are chosen and evaluated. Every strategy's ``propose`` is given ``exclude``,
+   the digests of every motif evaluated in this run, failed and diverged ones included
+   (the history holds only ok results); a strategy may use it (``RandomStrategy`` proposes
+   unevaluated motifs only, so random search is exactly uniform sampling without
+   replacement, never shifted by ``realize``'s nearest-free mapping) or leave duplicates
+   to ``realize``. Before any ok result exists the proposals are ``space.random_genes``
+   with that ``exclude``, whatever the strategy. Then:
 
-   * with the dish (``use_dish``): a ``Dish`` is fitted on all ``ok`` ground truth of the
-     run so far and the candidates with the lowest dish scores are chosen;
-   * without it: the strategy's own predictor (``strategy.rank``, e.g. NAO) when it has one,
-     otherwise a uniformly random subset (random search, the GA: as in the original
-     methods).
+   * with a predictor (``run_search(predictor=...)``, by default the one
+     ``config.predictor`` names, else the space's ``SpaceSpec.default_predictor``: the
+     dish): it is fitted from scratch (``Predictor.fit``) on all ``ok`` ground truth of the
+     run so far and the candidates it scores lowest (``query``; a ``Dish``: its
+     ``predict`` scores) are chosen, once two distinct ok losses exist;
+   * without one (``"none"``), or before it can fit: the strategy's own predictor
+     (``strategy.rank``, e.g. NAO) when it has one, otherwise a uniformly random subset
+     (random search, the GA: as in the original methods).
 3. The loop stops when ``budget_evals`` evaluations are spent (the last iteration takes
    only what is left), when ``budget_seconds`` of this call's wall time have passed
    (checked between iterations: an iteration that started is finished), or when the space
@@ -41,10 +44,12 @@ propagates, the interrupted iteration is not logged, and the same search resumes
 Determinism and resuming
 ------------------------
 All randomness of iteration ``i`` comes from ``np.random.default_rng([seed, i, stream])``
-(stream 0: warm-up draw, 1: proposals, 2: selection, 3: the dish's seed), and the strategy
+(stream 0: warm-up draw, 1: proposals, 2: selection, 3: the predictor's seed), and the strategy
 is stateless (rebuilt from the history), so a run is a function of its configuration and
 of the ground truth. Its ``run_id`` is derived from a hash of the configuration *without*
-the budgets (``SearchConfig.identity``), so re-running the same search on the same store,
+the budgets (``SearchConfig.identity``; the dish and no-predictor runs hash exactly as
+before predictors became pluggable, other predictors add their name and hyperparameters),
+so re-running the same search on the same store,
 with the same or a larger budget, continues it: the logged iterations are read back with
 their evaluations (no dish refit, no re-evaluation), the history is rebuilt, and the loop
 goes on from the first iteration not logged. An iteration is logged only once complete; an
@@ -77,6 +82,9 @@ import numpy as np
 from petridish._logging import logger
 from petridish.dish.config import DishConfig
 from petridish.motifs.base import Motif, motif_from_json
+from petridish.predictor import Predictor
+from petridish.search.predictors import DISH_PREDICTORS, NO_PREDICTOR, make_predictor
+from petridish.search.spaces.nasbench_nlp import SEARCH_CELL_DISH
 
 if TYPE_CHECKING:
     from petridish.evaluators.base import Evaluator
@@ -89,7 +97,9 @@ __all__ = [
     "ProgressFn",
     "SearchConfig",
     "SearchResult",
+    "SEARCH_CELL_DISH",
     "default_dish_config",
+    "default_predictor",
     "evals_to_hit",
     "run_search",
 ]
@@ -113,21 +123,25 @@ def _positive_int(value: object, what: str, minimum: int = 1) -> int:
     return int(value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SearchConfig:
     """One search: what is searched, how, and with what budget.
 
     ``space``, ``strategy``, ``evaluator`` and ``protocol`` name the objects handed to
     ``run_search`` (checked against their ``name``/``protocol``; an empty ``evaluator`` or
-    ``protocol`` is filled in from the evaluator). ``dish_config`` is a
-    ``DishConfig.to_json()`` dict (None: the space's default, see ``default_dish_config``;
-    ignored without the dish). ``eval_seed`` is the ground-truth seed, shared by all
+    ``protocol`` is filled in from the evaluator). ``predictor`` names the predictor that
+    filters the search (``petridish.search.predictors``: ``"dish"``, ``"none"``, ...);
+    ``use_dish`` is its old boolean form (True = ``"dish"``, False = ``"none"``): give
+    either (they must agree if both are given); neither = the space's default predictor,
+    resolved by ``run_search``. ``dish_config`` is a ``DishConfig.to_json()`` dict (None:
+    the space's default, see ``default_dish_config``; ignored without a dish predictor).
+    All fields are keyword-only. ``eval_seed`` is the ground-truth seed, shared by all
     searches so that their evaluations are shared through the store.
     """
 
     space: str
     strategy: str
-    use_dish: bool
+    use_dish: bool | None = None
     budget_evals: int
     seed: int = 0
     warmup: int = 40
@@ -138,14 +152,30 @@ class SearchConfig:
     evaluator: str = ""
     protocol: str = ""
     eval_seed: int = 0
+    predictor: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("space", "strategy"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 raise ValueError(f"SearchConfig.{name} must be a non-empty string, got {value!r}")
-        if not isinstance(self.use_dish, bool):
+        if self.use_dish is not None and not isinstance(self.use_dish, bool):
             raise ValueError(f"SearchConfig.use_dish must be a bool, got {self.use_dish!r}")
+        if self.predictor is not None and (
+            not isinstance(self.predictor, str) or not self.predictor
+        ):
+            raise ValueError(
+                f"SearchConfig.predictor must be a non-empty string, got {self.predictor!r}"
+            )
+        if self.predictor is None and self.use_dish is not None:
+            object.__setattr__(self, "predictor", "dish" if self.use_dish else NO_PREDICTOR)
+        elif self.predictor is not None and self.use_dish is None:
+            object.__setattr__(self, "use_dish", self.predictor == "dish")
+        elif self.predictor is not None and self.use_dish != (self.predictor == "dish"):
+            raise ValueError(
+                f"SearchConfig.use_dish={self.use_dish!r} contradicts "
+                f"predictor={self.predictor!r}; give predictor alone"
+            )
         _positive_int(self.budget_evals, "budget_evals")
         _positive_int(self.seed, "seed", minimum=0)
         _positive_int(self.eval_seed, "eval_seed", minimum=0)
@@ -200,21 +230,39 @@ class SearchConfig:
     def identity(self) -> dict[str, Any]:
         """What makes two runs the same run: everything but the budgets.
 
-        Without the dish the dish configuration plays no part and is left out too.
+        Without a dish predictor the dish configuration plays no part and is left out too.
+        The dish and no-predictor runs leave ``predictor`` out (``use_dish`` says it), so
+        their identity, hence their run id, is what it was before predictors were pluggable.
         """
         out = self.to_json()
         del out["budget_evals"], out["budget_seconds"]
-        if not self.use_dish:
+        if self.predictor not in DISH_PREDICTORS:
             out["dish_config"] = None
+        if self.predictor in ("dish", NO_PREDICTOR):
+            del out["predictor"]
         return out
 
-    def run_id(self, strategy_params: Mapping[str, Any] | None = None) -> str:
-        """``{space}-{strategy}[+dish]-s{seed}-{hash}``, stable across processes."""
-        identity = {"config": self.identity(), "strategy_params": dict(strategy_params or {})}
+    def run_id(
+        self,
+        strategy_params: Mapping[str, Any] | None = None,
+        predictor_params: Mapping[str, Any] | None = None,
+    ) -> str:
+        """``{space}-{strategy}[+{predictor}]-s{seed}-{hash}``, stable across processes.
+
+        ``predictor_params`` (a non-dish predictor's hyperparameters) join the hash only
+        when given, so the dish and no-predictor ids stay as they were.
+        """
+        identity: dict[str, Any] = {
+            "config": self.identity(),
+            "strategy_params": dict(strategy_params or {}),
+        }
+        if predictor_params:
+            identity["predictor_params"] = dict(predictor_params)
         text = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=repr)
         digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-        dish = "+dish" if self.use_dish else ""
-        return f"{self.space}-{self.strategy}{dish}-s{self.seed}-{digest}"
+        name = self.predictor or NO_PREDICTOR
+        plus = "" if name == NO_PREDICTOR else f"+{name}"
+        return f"{self.space}-{self.strategy}{plus}-s{self.seed}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -224,7 +272,8 @@ class SearchResult:
     ``losses`` holds NaN for evaluations that are not ``ok``; ``best_so_far[i]`` is the best
     ok loss among the first ``i + 1`` evaluations (inf before the first ok one).
     ``wall_seconds`` and ``dish_fit_seconds`` are this call's (a resumed run does not
-    redo the logged iterations' dish fits); ``reused`` counts the evaluations this call
+    redo the logged iterations' fits; ``dish_fit_seconds`` counts whatever predictor
+    filters the search); ``reused`` counts the evaluations this call
     found already in the store (resumed or shared with other runs).
     """
 
@@ -292,36 +341,38 @@ def evals_to_hit(result: SearchResult, targets: set[str] | frozenset[str]) -> in
     return None
 
 
-# Cells: Table 4's fit (200 outer x 50 inner steps) takes about 10 minutes on 2 CPU cores,
-# and a search refits its dish every iteration. The search default keeps Table 4's inner loop
-# (50 steps) but guards the outer loop: a quarter of the results so far are held out, at most
-# 20 outer steps run at lr 0.1 (Table 4's lr 2.0 raised the outer loss), and the fit stops
-# after 3 steps without a better held-out ranking, keeping the best step; step 0 is the
-# initial random data, so a fit that does not generalise falls back to it. Measured on the
-# NAS-Bench-NLP pool schedule, 10 seeds (README, "Search on the NAS-Bench-NLP pool"): GA +
-# this dish needs 41.5 evaluations to a top-3 cell (it kept a learned step in 118 of 180
-# fits); the previous unguarded default (10 outer x 20 inner steps) missed in 7 of 10 seeds
-# within 100. No retries: when the held-out results keep the random data (step 0), a low
-# ranking of the training cells is the guard working, not a failed fit, and a retry would
-# double the iteration's cost. Pass SearchConfig.dish_config (CLI: --set / --config) for
-# any other.
-SEARCH_CELL_DISH = {
-    "outer_steps": 20,
-    "outer_lr": 0.1,
-    "val_fraction": 0.25,
-    "patience": 3,
-    "retries": 0,
-}
-
-
 def default_dish_config(space_name: str) -> DishConfig:
-    """The dish a space's motifs need: ``for_slopes()`` for slopes; for cells
-    ``for_cells(**SEARCH_CELL_DISH)`` (see there)."""
-    if space_name == "slope":
-        return DishConfig.for_slopes()
-    if space_name == "nasbench_nlp":
-        return DishConfig.for_cells(**SEARCH_CELL_DISH)
-    raise ValueError(f"no default dish for space {space_name!r}; pass SearchConfig.dish_config")
+    """The dish a space's motifs need: its ``SpaceSpec.default_dish()`` (``for_slopes()``
+    for slopes; for cells ``for_cells(**SEARCH_CELL_DISH)``, see there)."""
+    from petridish.search.spaces.registry import space_spec
+
+    try:
+        spec = space_spec(space_name)
+    except KeyError:
+        raise ValueError(
+            f"no default dish for space {space_name!r}; pass SearchConfig.dish_config"
+        ) from None
+    return spec.default_dish()
+
+
+def default_predictor(space_name: str) -> str:
+    """The predictor name a space is searched with by default (``"dish"`` when the space is
+    not registered, e.g. a test's own space)."""
+    from petridish.search.spaces.registry import space_spec
+
+    try:
+        return space_spec(space_name).default_predictor
+    except KeyError:
+        return "dish"
+
+
+def _predictor_params(predictor: object) -> dict[str, Any]:
+    """A predictor's hyperparameters: its ``config`` (or ``model``) dataclass's fields."""
+    for attr in ("config", "model"):
+        cfg = getattr(predictor, attr, None)
+        if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):
+            return {"type": type(predictor).__name__, **dataclasses.asdict(cfg)}
+    return {"type": type(predictor).__name__}
 
 
 def _strategy_params(strategy: object) -> dict[str, Any]:
@@ -354,7 +405,7 @@ class _Run:
         strategy: Strategy,
         evaluator: Evaluator,
         store: Store,
-        dish_config: DishConfig | None,
+        predictor: Predictor | None,
         progress: ProgressFn | None,
         fit_progress: FitProgressFn | None = None,
     ) -> None:
@@ -364,7 +415,8 @@ class _Run:
         self.strategy = strategy
         self.evaluator = evaluator
         self.store = store
-        self.dish_config = dish_config
+        self.predictor = predictor
+        self.predictor_name = config.predictor or NO_PREDICTOR
         self.progress = progress
         self.fit_progress = fit_progress
         self.evaluations: list[Evaluation] = []
@@ -514,13 +566,17 @@ class _Run:
         k = min(k_full, self.left)
         predicted: list[float] | None = None
         extra: dict[str, Any] = {"candidates": len(candidates), "k": k_full}
-        if cfg.use_dish and self.dish_can_fit():
-            assert self.dish_config is not None
-            scores, fit = self.dish_scores(iteration, candidates)
+        if self.predictor is not None and self.dish_can_fit():
+            scores, fit = self.predictor_scores(iteration, candidates)
             predicted = [float(s) for s in scores]
             order = np.argsort(scores, kind="stable")
-            extra["selector"] = "dish"
-            extra["dish_fit"] = fit
+            if self.predictor_name == "dish":
+                extra["selector"] = "dish"
+                extra["dish_fit"] = fit
+            else:
+                extra["selector"] = "predictor"
+                extra["predictor"] = self.predictor_name
+                extra["predictor_fit"] = fit
         else:
             select_rng = _rng(cfg.seed, iteration, _SELECT)
             own = None
@@ -541,8 +597,9 @@ class _Run:
                 # A permutation's prefix: a budget-cut iteration takes a prefix of the full one.
                 order = select_rng.permutation(len(candidates))
                 extra["selector"] = "random"
-            if cfg.use_dish:
-                extra["selector"] += " (the dish cannot fit: under 2 distinct ok losses)"
+            if self.predictor is not None:
+                what = "dish" if self.predictor_name == "dish" else "predictor"
+                extra["selector"] += f" (the {what} cannot fit: under 2 distinct ok losses)"
         chosen = [candidates[int(i)] for i in order[:k]]
         self.add(self.evaluate(chosen), iteration)
         if k == k_full:
@@ -550,7 +607,7 @@ class _Run:
         return True
 
     def dish_can_fit(self) -> bool:
-        """A dish ranks by z-scored losses: it needs two ok results that differ."""
+        """A predictor ranks by (z-scored) losses: it needs two ok results that differ."""
         losses = [loss for _, loss in self.history]
         return len(losses) >= _MIN_DISH_TRAIN and max(losses) > min(losses)
 
@@ -565,32 +622,49 @@ class _Run:
 
         return report
 
-    def dish_scores(
+    def predictor_scores(
         self, iteration: int, candidates: Sequence[Motif]
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Dish scores of ``candidates`` ``(candidates,)`` from a dish fitted on all ok results
-        so far, and what the fit did (for the iteration log)."""
+        """Scores of ``candidates`` ``(candidates,)`` from the predictor fitted from scratch
+        on all ok results so far, and what the fit did (for the iteration log).
+
+        A ``Dish`` is fitted as a fresh ``Dish`` of its config (with the fit's progress)
+        and scored by ``predict`` (non-finite scores stay so and sort last); any other
+        predictor by ``fit`` and ``query``.
+        """
         from petridish.dish.core import Dish
 
-        assert self.dish_config is not None
+        assert self.predictor is not None
         seed = int(_rng(self.config.seed, iteration, _DISH).integers(2**31 - 1))
-        losses = np.array([loss for _, loss in self.history], np.float64)
+        losses = np.array([loss for _, loss in self.history], np.float64)  # (ok results,)
         t0 = time.perf_counter()
-        dish = Dish(self.dish_config).fit(
-            self.ok_motifs, losses, seed=seed, progress=self.fit_reporter(iteration)
-        )
-        scores = np.asarray(dish.predict(list(candidates)).scores, np.float64)  # (candidates,)
+        if isinstance(self.predictor, Dish):
+            dish = Dish(self.predictor.config).fit(
+                self.ok_motifs, losses, seed=seed, progress=self.fit_reporter(iteration)
+            )
+            scores = np.asarray(dish.predict(list(candidates)).scores, np.float64)
+        else:
+            fitted = self.predictor.fit(self.ok_motifs, losses, seed=seed)
+            scores = np.asarray(fitted.query(list(candidates)), np.float64)
+        if scores.shape != (len(candidates),):
+            raise ValueError(
+                f"predictor {self.predictor_name!r} scored {len(candidates)} candidates with "
+                f"an array of shape {scores.shape}"
+            )
         seconds = time.perf_counter() - t0
         self.dish_seconds += seconds
-        rec = dish.record
-        assert rec is not None
-        fit = {
-            "seconds": round(seconds, 3),
-            "outer_steps_run": len(rec.outer_losses),
-            "n_train": rec.n_motifs,
-            "n_validation": rec.n_validation,
-            "kept_step": rec.best_step,
-        }
+        fit: dict[str, Any] = {"seconds": round(seconds, 3)}
+        if isinstance(self.predictor, Dish):
+            rec = dish.record
+            assert rec is not None
+            fit.update(
+                outer_steps_run=len(rec.outer_losses),
+                n_train=rec.n_motifs,
+                n_validation=rec.n_validation,
+                kept_step=rec.best_step,
+            )
+        else:
+            fit["n_train"] = len(losses)
         return scores, fit
 
     def log(
@@ -633,6 +707,60 @@ def _check_names(
     return config.replace(**changes) if changes else config
 
 
+def _resolve_predictor(
+    config: SearchConfig, space_name: str, predictor: Predictor | None | str
+) -> tuple[SearchConfig, Predictor | None]:
+    """The config with ``predictor`` (and a dish predictor's ``dish_config``) filled in, and
+    the predictor object to use (None: the strategy alone)."""
+    from petridish.dish.core import Dish
+
+    if isinstance(predictor, str):
+        if predictor != "config":
+            raise ValueError(
+                f"run_search(predictor=...) takes a Predictor, None or 'config', got {predictor!r}"
+            )
+        name = config.predictor or default_predictor(space_name)
+    elif predictor is None:
+        name = config.predictor or NO_PREDICTOR
+        if name != NO_PREDICTOR:
+            raise ValueError(
+                f"SearchConfig.predictor is {name!r} but run_search got predictor=None"
+            )
+    else:
+        if not isinstance(predictor, Predictor):
+            raise ValueError(
+                "predictor must follow petridish.predictor.Predictor (fit/query), got "
+                f"{type(predictor).__name__}"
+            )
+        default = "dish" if isinstance(predictor, Dish) else type(predictor).__name__
+        name = config.predictor or default
+        if name == NO_PREDICTOR:
+            raise ValueError("SearchConfig.predictor is 'none' but run_search got a predictor")
+        if name in DISH_PREDICTORS and not isinstance(predictor, Dish):
+            # The run id would be a dish run's: resuming it with another predictor is wrong.
+            raise ValueError(
+                f"SearchConfig.predictor is {name!r} but run_search got a "
+                f"{type(predictor).__name__}, not a Dish"
+            )
+        given = config.dish()
+        if isinstance(predictor, Dish) and name == "dish" and given not in (None, predictor.config):
+            raise ValueError(
+                "SearchConfig.dish_config differs from the config of the Dish given; give one"
+            )
+    changes: dict[str, Any] = {"predictor": name, "use_dish": name == "dish"}
+    dish_config: DishConfig | None = None
+    if name in DISH_PREDICTORS:
+        own = predictor.config if isinstance(predictor, Dish) and name == "dish" else None
+        dish_config = config.dish() or own or default_dish_config(space_name)
+        changes["dish_config"] = dish_config.to_json()
+    config = config.replace(**changes)
+    if isinstance(predictor, str):
+        chosen = make_predictor(name, space_name, dish_config or DishConfig.for_slopes())
+    else:
+        chosen = predictor
+    return config, chosen
+
+
 def run_search(
     config: SearchConfig,
     *,
@@ -640,30 +768,40 @@ def run_search(
     strategy: Strategy,
     evaluator: Evaluator,
     store: Store,
+    predictor: Predictor | None | str = "config",
     run_id: str | None = None,
     progress: ProgressFn | None = None,
     fit_progress: FitProgressFn | None = None,
 ) -> SearchResult:
     """Run (or resume) the search ``config`` describes; see the module docstring.
 
+    ``predictor`` filters the candidates: ``"config"`` (the default) builds the one
+    ``config.predictor`` names (``search.predictors.make_predictor``; unset: the space's
+    default, the dish), None searches with the strategy alone, and any object following
+    ``petridish.predictor.Predictor`` is used as given (``config.predictor`` then names it;
+    unset: ``"dish"`` for a ``Dish``, else ``type(predictor).__name__``; a ``Dish`` given
+    with no ``config.dish_config`` lends its own config to the run's identity).
+
     ``run_id`` defaults to ``config.run_id(...)``, a hash of the configuration without its
-    budgets and of the strategy's hyperparameters; the same search on the same store
-    resumes. A different configuration under an existing ``run_id`` is a ``StoreError``.
+    budgets, of the strategy's hyperparameters and of a non-dish predictor's; the same
+    search on the same store resumes. A different configuration under an existing
+    ``run_id`` is a ``StoreError``.
     ``progress`` is called after every evaluation, ``fit_progress`` after every outer step
     of a dish fit. ``GroundTruthUnavailable`` from the evaluator propagates (see above).
     """
     t0 = time.perf_counter()
     config = _check_names(config, space, strategy, evaluator)
-    dish_config: DishConfig | None = None
-    if config.use_dish:
-        dish_config = config.dish() or default_dish_config(space.name)
-        config = config.replace(dish_config=dish_config.to_json())
+    config, chosen = _resolve_predictor(config, space.name, predictor)
     params = _strategy_params(strategy)
-    run_id = run_id or config.run_id(params)
-    store.start_run(run_id, {"search": config.identity(), "strategy_params": params})
-    run = _Run(
-        config, run_id, space, strategy, evaluator, store, dish_config, progress, fit_progress
+    predictor_params = (
+        None if chosen is None or config.predictor in DISH_PREDICTORS else _predictor_params(chosen)
     )
+    run_id = run_id or config.run_id(params, predictor_params)
+    started: dict[str, Any] = {"search": config.identity(), "strategy_params": params}
+    if predictor_params:
+        started["predictor_params"] = predictor_params
+    store.start_run(run_id, started)
+    run = _Run(config, run_id, space, strategy, evaluator, store, chosen, progress, fit_progress)
 
     start = run.replay(store.iterations(run_id))
     if start > 0:

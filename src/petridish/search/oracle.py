@@ -1,219 +1,37 @@
-"""A tabular ground-truth oracle over the NAS-Bench-NLP WikiText-2 cells.
+"""The NAS-Bench-NLP tabular oracle as the search uses it: the evaluator plus its space.
 
-Contract
---------
-``TabularOracle`` is an ``Evaluator`` (name ``"nasbench_nlp_wt2"``, protocol
-``"final_val_loss"``) whose answers are looked up, not trained:
-
-* The *pool* is the set of distinct canonical cells (``Cell.from_recipe``, equal up to
-  node renaming) among the benchmark's *complete* logs. Logs of the same cell (re-runs,
-  or recipes that differ only in node names) are merged: the cell's loss is the mean final
-  validation loss (nats) of all its complete runs, its curve the per-epoch validation
-  losses of its first complete run (archive order). The pool is in archive order of each
-  cell's first complete run.
-* Diverged or incomplete logs (``NasBenchNLP.diverged()``: NaN losses, a failed status,
-  fewer epochs than planned) are *not* in the pool, even as "diverged" outcomes: a search
-  over the pool can only ever meet cells with a recorded result. ``counts`` says how many
-  logs were dropped that way, and how many recipes merged into each cell.
-* ``evaluate(motif, seed)`` returns an ``ok`` ``Outcome`` for a pool cell whatever the seed
-  (the table holds one number per cell); a motif that is not a pool cell raises
-  ``ValueError`` naming its digest. The search loop never asks for one: it only proposes
-  pool cells, through ``space().realize`` (nearest unevaluated pool cell by Hamming
-  distance of the canonical gene strings, the same mapping for every strategy).
-* ``calls`` counts ``evaluate`` calls (tests use it to check that nothing is re-run).
+The evaluator and the pool live in ``petridish.evaluators.tabular`` (see its contract);
+``TabularOracle`` adds ``space()``, the ``CellPoolSpace`` over exactly its pool, which
+belongs to the search layer (the evaluators never import the search). The old names
+(``OracleCounts``, ``PoolEntry``) stay importable from here.
 """
 
 from __future__ import annotations
 
-import math
-import os
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from petridish.evaluators.tabular import (
+    NasBenchNLPPool,
+    OracleCounts,
+    PoolCounts,
+    PoolEntry,
+    TabularEvaluator,
+    nasbench_nlp_pool,
+)
+from petridish.search.space import CellPoolSpace
 
-from petridish._logging import logger
-from petridish.evaluators.base import Outcome
-from petridish.motifs.base import Motif
-from petridish.motifs.cell import Cell
-
-if TYPE_CHECKING:
-    from petridish.search.space import CellPoolSpace
-    from petridish.truth.nasbench_nlp import NasBenchNLP
-
-__all__ = ["OracleCounts", "PoolEntry", "TabularOracle"]
-
-
-@dataclass(frozen=True)
-class PoolEntry:
-    """One distinct cell of the pool and its tabulated ground truth."""
-
-    cell: Cell
-    loss: float  # mean final validation loss over the cell's complete runs (nats)
-    curve: tuple[float, ...]  # validation loss per epoch of its first complete run
-    runs: int  # number of complete logs merged into this cell
-    names: tuple[str, ...]  # log names of those runs, archive order
-    num_params: int
+__all__ = [
+    "NasBenchNLPPool",
+    "OracleCounts",
+    "PoolCounts",
+    "PoolEntry",
+    "TabularEvaluator",
+    "TabularOracle",
+    "nasbench_nlp_pool",
+]
 
 
-@dataclass(frozen=True)
-class OracleCounts:
-    """How the pool was built from the archive's logs."""
-
-    logs: int  # every log in the archive
-    complete: int  # complete logs (ok)
-    diverged: int  # logs left out: NaN losses, failed status or stopped early
-    recipes: int  # distinct recipe JSON among the complete logs
-    cells: int  # distinct canonical cells = pool size
-
-
-class TabularOracle:
-    """Ground truth for NAS-Bench-NLP WikiText-2 cells, by table look-up.
-
-    Not a record: it holds a call counter. The table itself (``entries``) is immutable.
-    """
-
-    name: str = "nasbench_nlp_wt2"
-    protocol: str = "final_val_loss"
-
-    def __init__(
-        self, entries: Sequence[PoolEntry], counts: OracleCounts, *, max_nodes: int = 15
-    ) -> None:
-        self.entries = tuple(entries)
-        self.counts = counts
-        self.max_nodes = max_nodes
-        if not self.entries:
-            raise ValueError("TabularOracle needs at least one pool entry, got none")
-        self._by_digest: dict[str, PoolEntry] = {}
-        for entry in self.entries:
-            digest = entry.cell.digest
-            if digest in self._by_digest:
-                raise ValueError(f"pool cell {digest} appears twice; merge its runs first")
-            if not math.isfinite(entry.loss):
-                raise ValueError(f"pool cell {digest} has a non-finite loss {entry.loss!r}")
-            self._by_digest[digest] = entry
-        self._calls = 0
-
-    def __repr__(self) -> str:
-        return f"TabularOracle({len(self.entries)} cells, {self.counts})"
-
-    # -- construction -------------------------------------------------------------------
-    @classmethod
-    def from_benchmark(cls, bench: NasBenchNLP, *, max_nodes: int = 15) -> TabularOracle:
-        """The pool of ``bench``'s complete logs, merged by canonical cell (module docstring)."""
-        complete = bench.complete()
-        groups: dict[str, list[tuple[Cell, str, float, tuple[float, ...], int]]] = {}
-        recipes: set[str] = set()
-        for log in complete:
-            cell = Cell.from_recipe(log.recipe)
-            recipes.add(log.canonical_recipe())
-            groups.setdefault(cell.digest, []).append(
-                (cell, log.name, log.final_val_loss, log.val_losses, log.num_params)
-            )
-        entries = tuple(
-            PoolEntry(
-                cell=runs[0][0],
-                loss=math.fsum(r[2] for r in runs) / len(runs),
-                curve=runs[0][3],
-                runs=len(runs),
-                names=tuple(r[1] for r in runs),
-                num_params=runs[0][4],
-            )
-            for runs in groups.values()
-        )
-        counts = OracleCounts(
-            logs=len(bench),
-            complete=len(complete),
-            diverged=len(bench) - len(complete),
-            recipes=len(recipes),
-            cells=len(entries),
-        )
-        logger.info(
-            "NAS-Bench-NLP oracle: %d logs, %d complete (%d diverged, left out), %d distinct "
-            "recipes, %d distinct cells in the pool",
-            counts.logs,
-            counts.complete,
-            counts.diverged,
-            counts.recipes,
-            counts.cells,
-        )
-        return cls(entries, counts, max_nodes=max_nodes)
-
-    @classmethod
-    def load(
-        cls, path_or_dir: str | os.PathLike[str] | None = None, *, download: bool = False
-    ) -> TabularOracle:
-        """Read the logs with ``load_nasbench_nlp`` (no download unless asked)."""
-        from petridish.truth.nasbench_nlp import load_nasbench_nlp
-
-        return cls.from_benchmark(load_nasbench_nlp(path_or_dir, download=download))
-
-    # -- the pool -----------------------------------------------------------------------
-    @property
-    def pool(self) -> tuple[Cell, ...]:
-        """The pool cells, in archive order of their first complete run."""
-        return tuple(e.cell for e in self.entries)
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def __contains__(self, motif: object) -> bool:
-        return isinstance(motif, Cell) and motif.digest in self._by_digest
-
-    def entry(self, motif: Motif) -> PoolEntry:
-        """The pool entry of ``motif``; ``ValueError`` naming its digest if not in the pool."""
-        digest = getattr(motif, "digest", repr(motif))
-        if not isinstance(motif, Cell) or digest not in self._by_digest:
-            raise ValueError(
-                f"motif {digest} ({type(motif).__name__}) is not one of the "
-                f"{len(self.entries)} NAS-Bench-NLP pool cells; the search maps proposals "
-                f"to pool cells with CellPoolSpace.realize"
-            )
-        return self._by_digest[digest]
-
-    def loss(self, motif: Motif) -> float:
-        return self.entry(motif).loss
+class TabularOracle(TabularEvaluator):
+    """``TabularEvaluator`` with the search space over its pool (``space()``)."""
 
     def space(self) -> CellPoolSpace:
         """The search space over exactly this pool (same cells, same order)."""
-        from petridish.search.space import CellPoolSpace
-
         return CellPoolSpace.from_cells(list(self.pool), max_nodes=self.max_nodes)
-
-    def ranked(self) -> tuple[PoolEntry, ...]:
-        """Pool entries best (lowest loss) first; ties by pool order."""
-        order = sorted(range(len(self.entries)), key=lambda i: (self.entries[i].loss, i))
-        return tuple(self.entries[i] for i in order)
-
-    def best(self, k: int = 1) -> tuple[Cell, ...]:
-        """The ``k`` best pool cells, best first."""
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(self.entries):
-            raise ValueError(f"k must be an int in [1, {len(self.entries)}], got {k!r}")
-        return tuple(e.cell for e in self.ranked()[:k])
-
-    def best_digests(self, k: int = 3) -> frozenset[str]:
-        """Digests of the ``k`` best cells: the targets of the comparison (top 3 ~ top 1%)."""
-        return frozenset(c.digest for c in self.best(k))
-
-    # -- the Evaluator protocol ---------------------------------------------------------
-    @property
-    def calls(self) -> int:
-        """How many motifs ``evaluate``/``evaluate_many`` looked up so far."""
-        return self._calls
-
-    def evaluate(self, motif: Motif, seed: int) -> Outcome:
-        """The tabulated result of a pool cell (``seed`` is ignored: one number per cell)."""
-        entry = self.entry(motif)
-        self._calls += 1
-        return Outcome(
-            status="ok",
-            loss=entry.loss,
-            metrics={
-                "val_perplexity": math.exp(entry.loss),
-                "runs": float(entry.runs),
-                "num_params": float(entry.num_params),
-            },
-            curve=entry.curve,
-        )
-
-    def evaluate_many(self, motifs: Sequence[Motif], seed: int) -> list[Outcome]:
-        return [self.evaluate(m, seed) for m in motifs]

@@ -23,6 +23,7 @@ import numpy as np
 
 from petridish.search.space import SearchSpace
 from petridish.search.strategies.base import History, check_n, history_arrays
+from petridish.search.strategies.registry import register_strategy
 
 __all__ = ["GAStrategy"]
 
@@ -93,3 +94,6 @@ class GAStrategy:
         rng: np.random.Generator,
     ) -> np.ndarray | None:
         return None
+
+
+register_strategy("ga", GAStrategy, "the paper's elitist genetic algorithm")

@@ -42,6 +42,7 @@ import optax
 from petridish._logging import logger
 from petridish.search.space import SearchSpace, check_genes
 from petridish.search.strategies.base import History, check_n, history_arrays
+from petridish.search.strategies.registry import register_strategy
 
 __all__ = ["NAOStrategy"]
 
@@ -339,3 +340,6 @@ def _walk(cfg: NAOStrategy, layout: _Layout, params: Params, seeds: jax.Array) -
     etas = cfg.step_size * 2.0 ** jnp.arange(cfg.walk_steps)  # (J,) growing steps
     _, decoded = jax.lax.scan(step, e0, etas)
     return decoded
+
+
+register_strategy("nao", NAOStrategy, "NAO: encoder, predictor and decoder")

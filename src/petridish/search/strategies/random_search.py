@@ -19,6 +19,7 @@ import numpy as np
 
 from petridish.search.space import SearchSpace
 from petridish.search.strategies.base import History, check_n
+from petridish.search.strategies.registry import register_strategy
 
 __all__ = ["RandomStrategy"]
 
@@ -52,3 +53,6 @@ class RandomStrategy:
         rng: np.random.Generator,
     ) -> np.ndarray | None:
         return None
+
+
+register_strategy("random", RandomStrategy, "random search: uniform sampling without replacement")

@@ -1,0 +1,29 @@
+"""Searchable spaces: one ``SpaceSpec`` per space, each registered by its own module.
+
+``base`` holds the contract (``SpaceSpec``, ``GroundTruth``), ``registry`` the table;
+``slope`` and ``nasbench_nlp`` are the built-in spaces. A new space: a new module here that
+calls ``register_space`` plus its import line below.
+"""
+
+from petridish.search.spaces.base import GroundTruth, GroundTruthRequest, SpaceSpec
+from petridish.search.spaces.nasbench_nlp import NASBENCH_NLP, SEARCH_CELL_DISH
+from petridish.search.spaces.registry import (
+    register_space,
+    space_names,
+    space_spec,
+    space_specs,
+)
+from petridish.search.spaces.slope import SLOPE
+
+__all__ = [
+    "NASBENCH_NLP",
+    "SEARCH_CELL_DISH",
+    "SLOPE",
+    "GroundTruth",
+    "GroundTruthRequest",
+    "SpaceSpec",
+    "register_space",
+    "space_names",
+    "space_spec",
+    "space_specs",
+]
