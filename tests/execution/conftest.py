@@ -39,6 +39,16 @@ def _ray_cli() -> str:
 @pytest.fixture(scope="session")
 def ray_address() -> Iterator[str]:
     """``127.0.0.1:PORT`` of a 2-CPU Ray head started for the test session."""
+    # Ray's token authentication follows ~/.ray/auth_token when RAY_AUTH_MODE is unset (a
+    # local ray.init writes that file): pin it off for this private loopback cluster, in the
+    # head and its workers and in this driver, before ray is imported here.
+    with pytest.MonkeyPatch.context() as env_patch:
+        env_patch.setenv("RAY_AUTH_MODE", "disabled")
+        env_patch.delenv("RAY_ADDRESS", raising=False)
+        yield from _cluster()
+
+
+def _cluster() -> Iterator[str]:
     pytest.importorskip("ray", reason="ray is not installed (optional extra petridish[ray])")
     port = free_port()
     temp = tempfile.mkdtemp(prefix="pdray")  # short: Ray's socket paths have a length limit
@@ -46,7 +56,6 @@ def ray_address() -> Iterator[str]:
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(SRC), str(HERE), env.get("PYTHONPATH", "")) if p
     )
-    env.pop("RAY_ADDRESS", None)
     command = [
         _ray_cli(),
         "start",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -137,6 +138,18 @@ def test_an_unreachable_address_is_one_quick_error() -> None:
     assert time.monotonic() - t0 < 5
     assert info.value.address == address
     assert "\n" not in str(info.value)
+
+
+def test_a_listener_that_is_not_ray_is_one_quick_error() -> None:
+    pytest.importorskip("ray", reason="ray is not installed (optional extra petridish[ray])")
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)  # accepts connections (the kernel does) but never speaks gRPC
+        address = f"127.0.0.1:{server.getsockname()[1]}"
+        t0 = time.monotonic()
+        with pytest.raises(ExecutorUnavailable, match=f"no Ray cluster at {address}"):
+            RayExecutor(address=address, connect_timeout=1.0)
+        assert time.monotonic() - t0 < 5
 
 
 def test_options_are_checked_before_anything_starts(monkeypatch: pytest.MonkeyPatch) -> None:

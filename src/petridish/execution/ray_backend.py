@@ -55,8 +55,13 @@ def _remote_batch(evaluator: Evaluator, motifs: Sequence[Motif], seed: int) -> R
 
 
 def check_address(address: str, timeout: float) -> None:
-    """Raise ``ExecutorUnavailable`` naming ``address`` unless a TCP connection to its
-    ``HOST:PORT`` opens within ``timeout`` seconds (``ray.init`` itself waits long)."""
+    """Raise ``ExecutorUnavailable`` naming ``address`` unless a Ray cluster answers at its
+    ``HOST:PORT`` within ``timeout`` seconds (``ray.init`` itself can wait for minutes).
+
+    A TCP connection must open, and, where ``grpc`` is installed (Ray's default extra has
+    it), the head's GCS must answer one call (``NodeInfoGcsService/GetClusterId``); an
+    answer that refuses us (authentication) still proves a GCS is there.
+    """
     target = address.removeprefix("ray://")
     host, sep, port_text = target.rpartition(":")
     if not sep or not host or not port_text.isdigit():
@@ -71,6 +76,27 @@ def check_address(address: str, timeout: float) -> None:
             f"no Ray cluster at {address}: cannot connect within {timeout:g} s ({exc})",
             address=address,
         ) from None
+    if target != address:
+        return  # a Ray Client address: its server is not a GCS
+    try:
+        import grpc
+    except ImportError:
+        return
+    channel = grpc.insecure_channel(target)
+    try:
+        # An empty GetClusterIdRequest serialises to no bytes; the reply is not decoded.
+        call = channel.unary_unary("/ray.rpc.NodeInfoGcsService/GetClusterId")
+        call(b"", timeout=timeout)
+    except grpc.RpcError as exc:
+        code = exc.code() if callable(getattr(exc, "code", None)) else None
+        if code not in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+            raise ExecutorUnavailable(
+                f"no Ray cluster at {address}: something listens there but does not answer "
+                f"as a Ray head within {timeout:g} s ({code})",
+                address=address,
+            ) from None
+    finally:
+        channel.close()
 
 
 class RayExecutor(Executor):
