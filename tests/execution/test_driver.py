@@ -8,7 +8,7 @@ import pytest
 from _fakes import FakeEvaluator
 
 from petridish.evaluators.base import GroundTruthUnavailable
-from petridish.execution import InProcessExecutor, evaluate_many
+from petridish.execution import ExecutingStore, InProcessExecutor, evaluate_many, evaluate_seeds
 from petridish.motifs.slope import SigmoidSlope
 from petridish.store import Store
 
@@ -55,3 +55,28 @@ def test_batch_size_is_for_the_default_executor_only(tmp_path: Path) -> None:
         pytest.raises(ValueError, match="batch_size is for the default executor"),
     ):
         evaluate_many(store, SLOPES, FakeEvaluator(), 0, executor=executor, batch_size=2)
+
+
+def test_seeds_together_equal_each_seed_alone(tmp_path: Path) -> None:
+    evaluator = FakeEvaluator()
+    with Store(tmp_path / "a.db") as a, Store(tmp_path / "b.db") as b:
+        a.evaluate_many(SLOPES[:2], evaluator, 5)  # some stored already
+        seen: list[tuple[int, int]] = []
+        got = evaluate_seeds(a, SLOPES, evaluator, [5, 6], lambda d, t: seen.append((d, t)))
+        expected = [b.evaluate_many(SLOPES, evaluator, seed) for seed in (5, 6)]
+        assert [[(e.motif_hash, e.seed, e.loss) for e in column] for column in got] == [
+            [(e.motif_hash, e.seed, e.loss) for e in column] for column in expected
+        ]
+        # Seed 5 has 0.25 and 0.5 (listed twice) stored: 3 of the 10 pairs are done.
+        assert seen[0] == (3, 10) and seen[-1] == (10, 10)
+        assert len(a) == len(b) == 8
+        with pytest.raises(ValueError, match="distinct"):
+            evaluate_seeds(a, SLOPES, evaluator, [1, 1])
+
+
+def test_executing_store_stands_in_for_the_store(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store, InProcessExecutor(batch_size=1) as executor:
+        wrapped = ExecutingStore(store, executor)
+        evaluations = wrapped.evaluate_many(SLOPES, FakeEvaluator(), 0)
+        assert [e.motif for e in evaluations] == SLOPES
+        assert len(wrapped.evaluations()) == 4 and wrapped.path == store.path

@@ -21,6 +21,7 @@ from petridish.execution import (
     InProcessExecutor,
     RayExecutor,
     evaluate_many,
+    evaluate_seeds,
 )
 from petridish.motifs.slope import SigmoidSlope
 from petridish.store import Store
@@ -51,6 +52,13 @@ def test_ray_gives_the_in_process_outcomes(ray_executor: RayExecutor, tmp_path: 
             (e.motif_hash, e.loss) for e in in_process
         ]
         assert len(b) == len(SLOPES)
+        # Two seeds side by side on the workers: the same as each seed in process.
+        both = evaluate_seeds(b, SLOPES, evaluator, [3, 4], executor=ray_executor)
+        assert [[e.loss for e in column] for column in both] == [
+            [e.loss for e in in_process],
+            [e.loss for e in evaluate_many(a, SLOPES, evaluator, 4)],
+        ]
+        assert len(b) == 2 * len(SLOPES)
 
 
 def test_a_killed_worker_is_retried_and_nothing_is_stored_twice(

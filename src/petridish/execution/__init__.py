@@ -12,18 +12,20 @@ when one is made.
 """
 
 from petridish.execution.base import Completed, Executor, ExecutorUnavailable, Job, run_batch
-from petridish.execution.driver import evaluate_many
+from petridish.execution.driver import ExecutingStore, evaluate_many, evaluate_seeds
 from petridish.execution.inprocess import InProcessExecutor
 from petridish.execution.ray_backend import RayExecutor, check_address
 
 __all__ = [
     "Completed",
     "Executor",
+    "ExecutingStore",
     "ExecutorUnavailable",
     "InProcessExecutor",
     "Job",
     "RayExecutor",
     "check_address",
     "evaluate_many",
+    "evaluate_seeds",
     "run_batch",
 ]
