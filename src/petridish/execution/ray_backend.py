@@ -21,6 +21,11 @@ later request). Exceptions raised by the evaluator are ``failed`` outcomes made 
 worker (see ``petridish.execution.base``); ``GroundTruthUnavailable`` on a worker is raised
 again on the driver.
 
+Authentication: recent Ray turns token authentication on for a new local Ray
+(``ray.init``), writing ``~/.ray/auth_token``; a cluster started with ``ray start`` uses
+it when that file exists. A driver joining a cluster with tokens needs the token as Ray
+documents (``RAY_AUTH_MODE=token`` and ``RAY_AUTH_TOKEN`` or the file).
+
 Ray is imported only when a ``RayExecutor`` is made (``pip install 'petridish[ray]'``).
 """
 
@@ -40,6 +45,9 @@ from petridish.execution.base import Completed, Executor, ExecutorUnavailable, J
 from petridish.motifs.base import Motif
 
 __all__ = ["RayExecutor", "check_address"]
+
+# An evaluator above this pickled size is logged: it carries data it could load on workers.
+HEAVY_EVALUATOR_BYTES = 10_000_000
 
 # What a task returns: ("ok", timed outcomes) or ("unavailable", message, remedy).
 Reply = tuple[Any, ...]
@@ -221,6 +229,16 @@ class RayExecutor(Executor):
         # Keep the object with its ref: its id stays unique while it is cached.
         cached = self._evaluators.get(id(evaluator))
         if cached is None:
+            size = len(self._ray.cloudpickle.dumps(evaluator))
+            if size > HEAVY_EVALUATOR_BYTES:
+                # E.g. an MnistSlopeEvaluator that already loaded MNIST on the driver: the
+                # data travels to every node instead of being read there.
+                logger.warning(
+                    "RayExecutor: evaluator %r pickles to %.0f MB; workers load data lazily "
+                    "from their data folder when given a fresh evaluator",
+                    evaluator,
+                    size / 1e6,
+                )
             cached = (evaluator, self._ray.put(evaluator))
             self._evaluators[id(evaluator)] = cached
         return cached[1]
