@@ -37,11 +37,14 @@ def ray_executor(ray_address: str) -> Iterator[RayExecutor]:
 
 
 def test_ray_gives_the_in_process_outcomes(ray_executor: RayExecutor, tmp_path: Path) -> None:
-    evaluator = FakeEvaluator()
+    marks = tmp_path / "marks"
+    marks.mkdir()
     with InProcessExecutor() as local:
-        expected = [c.outcome for c in local.run(evaluator, SLOPES, 3)]
-    got = ray_executor.run(evaluator, SLOPES, 3)
+        expected = [c.outcome for c in local.run(FakeEvaluator(), SLOPES, 3)]
+    got = ray_executor.run(FakeEvaluator(marks=marks), SLOPES, 3)
     assert [c.outcome for c in got] == expected
+    assert len(list(marks.iterdir())) == 2  # 4 jobs, one batch per task slot
+    evaluator = FakeEvaluator()
     assert [c.job.motif for c in got] == SLOPES
     assert ray_executor.slots == 2 and ray_executor.pending == 0
     # Through the store: the same keys and losses, each stored once.

@@ -188,7 +188,7 @@ class Executor(abc.ABC):
         """Release what the backend started (after ``_drop``); nothing by default."""
         return None
 
-    def _split(self, n: int) -> int:
+    def _split(self, n: int, evaluator: Evaluator) -> int:
         """The batch size for ``n`` jobs submitted together (``batch_size`` when set)."""
         return n if self.batch_size is None else self.batch_size
 
@@ -211,7 +211,7 @@ class Executor(abc.ABC):
         ]
         if not jobs:
             return jobs
-        step = max(1, self._split(len(jobs)))
+        step = max(1, self._split(len(jobs), evaluator))
         for lo in range(0, len(jobs), step):
             batch = jobs[lo : lo + step]
             self._pending.update(job.id for job in batch)

@@ -40,7 +40,12 @@ from contextlib import suppress
 from typing import Any
 
 from petridish._logging import logger
-from petridish.evaluators.base import Evaluator, GroundTruthUnavailable, Outcome
+from petridish.evaluators.base import (
+    Evaluator,
+    GroundTruthUnavailable,
+    Outcome,
+    has_evaluate_many,
+)
 from petridish.execution.base import Completed, Executor, ExecutorUnavailable, Job, run_batch
 from petridish.motifs.base import Motif
 
@@ -117,7 +122,8 @@ class RayExecutor(Executor):
             ``ray start --head``); None and no ``workers``: the ``RAY_ADDRESS`` variable.
             The cluster is left running by ``close``.
         batch_size: motifs per task (one ``evaluate_many`` call); None: the jobs submitted
-            together are split evenly over the cluster's task slots.
+            together are split evenly over the cluster's task slots (one task per job for
+            an evaluator without ``evaluate_many``).
         num_cpus, num_gpus: resources each task asks for.
         max_retries: how many times Ray runs a task again when its worker dies.
         connect_timeout: seconds to wait for the address to answer before giving up.
@@ -220,9 +226,11 @@ class RayExecutor(Executor):
         where = f"workers={self.workers!r}" if self.address is None else f"{self.address!r}"
         return f"RayExecutor({where}, slots={self.slots})"
 
-    def _split(self, n: int) -> int:
+    def _split(self, n: int, evaluator: Evaluator) -> int:
         if self.batch_size is not None:
             return self.batch_size
+        if not has_evaluate_many(evaluator):
+            return 1  # nothing to gain from batching: one task per job keeps workers fed
         return math.ceil(n / min(n, self.slots))
 
     def _evaluator_ref(self, evaluator: Evaluator) -> Any:
