@@ -1,0 +1,97 @@
+"""The evaluator kit over every evaluator of the library (one line per evaluator in CASES):
+the MNIST slope evaluator (its cheapest protocol, two slopes), the NAS-Bench-NLP table, and
+a fake that shows the kit's contract on the smallest possible evaluator."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pytest
+from _kit_data import mnist_dir, nlp_oracle
+
+from petridish.evaluators import MnistSlopeEvaluator, Outcome
+from petridish.evaluators.base import Evaluator
+from petridish.motifs import SigmoidSlope
+from petridish.motifs.base import Motif
+from petridish.search.spaces import space_specs
+from petridish.testing import EvaluatorKit
+
+
+class FakeEvaluator:
+    """A pure function of ``(motif, seed)``: the loss is a hash of both, scaled to [0, 1)."""
+
+    name = "fake"
+    protocol = "hash"
+
+    def evaluate(self, motif: Motif, seed: int) -> Outcome:
+        digest = hashlib.sha256(f"{motif.digest}:{seed}".encode()).digest()
+        loss = int.from_bytes(digest[:4], "big") / 2**32
+        return Outcome("ok", loss, metrics={"seed": float(seed)}, curve=(loss + 1.0, loss))
+
+
+@dataclass(frozen=True)
+class EvaluatorCase:
+    """An evaluator (built lazily: it may skip when its data is absent), the motifs it is
+    checked on, and the tolerance of its repeat and batched-vs-single comparisons."""
+
+    make: Callable[[], Evaluator]
+    motifs: Callable[[], Sequence[Motif]]
+    rtol: float = 0.0
+    atol: float = 0.0
+
+
+def _slopes() -> list[Motif]:
+    return [SigmoidSlope(0.5), SigmoidSlope(1.0)]
+
+
+def _pool_cells() -> list[Motif]:
+    return [e.cell for e in nlp_oracle().entries[:3]]
+
+
+# chunk=1: every call, batched or single, reuses one compiled program, so training is
+# identical up to float rounding. The loss is 1 - accuracy on 1k images (steps of 1e-3).
+CASES: dict[str, EvaluatorCase] = {
+    "mnist_mlp": EvaluatorCase(
+        lambda: MnistSlopeEvaluator(mnist_dir(), "tiny", chunk=1), _slopes, 1e-3, 2e-3
+    ),
+    "nasbench_nlp_wt2": EvaluatorCase(nlp_oracle, _pool_cells),
+    "fake": EvaluatorCase(FakeEvaluator, _slopes),
+}
+
+
+def _kit_class(name: str, case: EvaluatorCase) -> type[EvaluatorKit]:
+    class Kit(EvaluatorKit):
+        rtol = case.rtol
+        atol = case.atol
+
+        @pytest.fixture(scope="class")
+        @classmethod
+        def evaluator(cls) -> Evaluator:
+            return case.make()
+
+        @pytest.fixture(scope="class")
+        @classmethod
+        def motifs(cls) -> Sequence[Motif]:
+            return case.motifs()
+
+        def test_case_is_named_after_the_evaluator(self, evaluator: Evaluator) -> None:
+            assert evaluator.name == name
+
+    Kit.__name__ = Kit.__qualname__ = f"TestKit_{name}"
+    return Kit
+
+
+for _name, _case in CASES.items():
+    globals()[f"TestKit_{_name}"] = _kit_class(_name, _case)
+
+
+def test_every_evaluator_of_every_space_runs_the_kit() -> None:
+    """An evaluator named by a registered space without a line in CASES fails here."""
+    named = {e for spec in space_specs() for e in spec.evaluators}
+    assert named, "no space names an evaluator"
+    missing = named - set(CASES)
+    assert not missing, f"evaluators without an EvaluatorKit run: {sorted(missing)}"
+    for name in CASES:
+        assert f"TestKit_{name}" in globals()
