@@ -61,11 +61,11 @@ class StrategyKit:
         losses = [1.0 + 0.1 * i for i in range(len(genes) - 1)] + [float("inf")]
         return [(g, loss) for g, loss in zip(genes, losses, strict=True)]
 
-    @pytest.fixture(scope="class", params=["empty", "history"])
-    @classmethod
-    def past(cls, request: pytest.FixtureRequest, history: History) -> History:
-        """Each check runs from an empty and from a non-empty history."""
-        return [] if request.param == "empty" else history
+    @pytest.fixture(params=["empty", "history"])
+    def past(self, request: pytest.FixtureRequest, history: History) -> History:
+        """Each check runs from an empty and from a non-empty history: a fresh copy per
+        test, so a strategy that writes into its history cannot hide it from later checks."""
+        return [] if request.param == "empty" else copy.deepcopy(list(history))
 
     def _exclude(self, space: SearchSpace, past: History) -> set[str]:
         if not past:
