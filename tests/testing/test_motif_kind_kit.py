@@ -23,6 +23,7 @@ class KindCase:
     kind: type[Motif]
     sample: Callable[[np.random.Generator], Sequence[Motif]]
     invalid: tuple[dict[str, Any], ...]
+    variants: Callable[[], Sequence[tuple[Motif, Motif]]] = lambda: ()
 
 
 def _slopes(rng: np.random.Generator) -> list[Motif]:
@@ -34,12 +35,29 @@ def _cells(rng: np.random.Generator) -> list[Motif]:
     return [random_cell(rng, n_nodes=n) for n in (2, 4, 7)]
 
 
-_VALID_RECIPE = random_recipe(np.random.default_rng(0), n_nodes=2)
+_VALID_RECIPE = random_recipe(np.random.default_rng(0), n_nodes=4)
+
+
+def _renamed(recipe: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The same graph with every inner node renamed (outputs and graph inputs keep their
+    names): the same cell."""
+    inner = [n for n in recipe if not n.startswith("h_new")]
+    names = {n: f"renamed_{i}" for i, n in enumerate(reversed(inner))}
+    return {
+        names.get(n, n): {"op": node["op"], "input": [names.get(v, v) for v in node["input"]]}
+        for n, node in reversed(list(recipe.items()))
+    }
+
+
 KINDS: dict[str, KindCase] = {
     "sigmoid_slope": KindCase(
         SigmoidSlope,
         _slopes,
         ({}, {"slope": -1.0}, {"slope": 0.0}, {"slope": "steep"}, {"slope": 1.0, "x": 2}),
+        lambda: [
+            (SigmoidSlope(1), SigmoidSlope(1.0)),
+            (SigmoidSlope(np.float32(0.5)), SigmoidSlope(0.5)),
+        ],
     ),
     "cell": KindCase(
         Cell,
@@ -50,6 +68,7 @@ KINDS: dict[str, KindCase] = {
             {"recipe": {"h_new_0": {"op": "no_such_op", "input": ["x"]}}},
             {"recipe": _VALID_RECIPE, "extra": 1},
         ),
+        lambda: [(Cell.from_recipe(_VALID_RECIPE), Cell.from_recipe(_renamed(_VALID_RECIPE)))],
     ),
 }
 
@@ -70,6 +89,11 @@ def _kit_class(name: str, case: KindCase) -> type[MotifKindKit]:
         @classmethod
         def invalid_payloads(cls) -> Sequence[dict[str, Any]]:
             return case.invalid
+
+        @pytest.fixture(scope="class")
+        @classmethod
+        def equal_variants(cls) -> Sequence[tuple[Motif, Motif]]:
+            return case.variants()
 
     Kit.__name__ = Kit.__qualname__ = f"TestKit_{name}"
     return Kit

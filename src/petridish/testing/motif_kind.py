@@ -6,7 +6,10 @@ Subclass ``MotifKindKit`` and provide, class-scoped or wider:
 * ``sample_motifs``: a callable ``(rng: np.random.Generator) -> Sequence[Motif]`` giving at
   least two pairwise distinct motifs of that kind, a pure function of ``rng``;
 * ``invalid_payloads``: payloads (``to_json`` without ``"kind"``) that ``from_payload`` must
-  refuse with ``ValueError``; at least one.
+  refuse with ``ValueError``; at least one;
+* optionally ``equal_variants``: pairs of motifs built differently that must be the same
+  motif (e.g. a cell with renamed nodes; a slope given as an int): equal, same hash, same
+  canonical form and digest. Default: none.
 
 The kit checks the JSON round trip (``to_json`` / ``motif_from_json``, through ``json``
 text too), a stable canonical form and digest, equality and hashing, immutability, pickling
@@ -79,6 +82,11 @@ class MotifKindKit:
 
     @pytest.fixture(scope="class")
     @classmethod
+    def equal_variants(cls) -> Sequence[tuple[Motif, Motif]]:
+        return ()
+
+    @pytest.fixture(scope="class")
+    @classmethod
     def motifs(cls, motif_kind: type[Motif], sample_motifs: SampleMotifs) -> list[Motif]:
         out = list(sample_motifs(np.random.default_rng(0)))
         assert len(out) >= 2, "sample_motifs must give at least two motifs"
@@ -112,6 +120,14 @@ class MotifKindKit:
             assert json.loads(m.canonical()) == m.to_json()
         assert len({m.digest for m in motifs}) == len(motifs), "distinct motifs share a digest"
         assert len({m.canonical() for m in motifs}) == len(motifs)
+
+    def test_equal_variants_are_one_motif(
+        self, equal_variants: Sequence[tuple[Motif, Motif]]
+    ) -> None:
+        for a, b in equal_variants:
+            assert a == b and hash(a) == hash(b)
+            assert a.canonical() == b.canonical() and a.digest == b.digest
+            assert len({a, b}) == 1
 
     def test_equality_and_hashing(self, motifs: list[Motif]) -> None:
         copies = [motif_from_json(m.to_json()) for m in motifs]
