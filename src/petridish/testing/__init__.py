@@ -10,21 +10,27 @@ implementation::
     class TestMyMotif(MotifKindKit):
         @pytest.fixture(scope="class")
         @classmethod
-        def motif_kind(cls): return MyMotif
-        ...
+        def motif_kind(cls):
+            return MyMotif
+        ...  # and the fixtures sample_motifs, invalid_payloads
 
-The kits:
+The kits and the fixtures they ask for (each kit's module docstring has the details):
 
-* ``MotifKindKit`` (``motif_kind``): a ``petridish.motifs.base.Motif`` subclass;
-* ``EvaluatorKit`` (``evaluator``): a ``petridish.evaluators.base.Evaluator``;
-* ``StrategyKit`` (``strategy``): a ``petridish.search.strategies.Strategy``;
-* ``SpaceKit`` (``space``): a ``petridish.search.spaces.SpaceSpec`` and its ``SearchSpace``;
-* ``PredictorKit`` (``predictor``): a ``petridish.predictor.Predictor``.
+* ``MotifKindKit``: a ``petridish.motifs.base.Motif`` subclass (``motif_kind``,
+  ``sample_motifs``, ``invalid_payloads``, optionally ``equal_variants``);
+* ``EvaluatorKit``: a ``petridish.evaluators.base.Evaluator`` (``evaluator``, ``motifs``);
+* ``StrategyKit``: a ``petridish.search.strategies.Strategy`` (``strategy``, ``space``);
+* ``SpaceKit``: a ``petridish.search.spaces.SpaceSpec`` and its ``SearchSpace``
+  (``space_spec``, ``ground_truth_request``);
+* ``PredictorKit``: a ``petridish.predictor.Predictor`` (``predictor_factory``,
+  ``training_set``, optionally ``query_set``).
 
 The kits import ``pytest`` (a test-time dependency, not a runtime one of the library): import
 ``petridish.testing`` only from tests. Nothing in the library imports it. Fixtures a kit asks
 for are class-scoped (the kit caches expensive results, e.g. a fit, once per subclass), so
-the fixtures you provide must be ``scope="class"`` or wider.
+the fixtures you provide must be ``scope="class"`` or wider (written, as pytest asks of
+class-scoped fixtures in a class, as ``@classmethod`` under ``@pytest.fixture``). The
+README's "Testing a plug-in" shows a complete example.
 """
 
 from petridish.testing.evaluator import EvaluatorKit
