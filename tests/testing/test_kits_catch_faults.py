@@ -3,10 +3,13 @@ deliberately faulty implementation, and exactly the checks of the broken promise
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from petridish.motifs.base import _REGISTRY
 
 HEADER = """
 from dataclasses import dataclass
@@ -187,6 +190,9 @@ def _run(tmp_path: Path, name: str, body: str) -> _Outcomes:
     path = tmp_path / f"test_fault_{name}.py"
     path.write_text(textwrap.dedent(HEADER) + textwrap.dedent(body))
     outcomes = _Outcomes()
+    # The nested session registers its fake motif kind and imports its module in this
+    # process: take both out again afterwards.
+    kinds_before = set(_REGISTRY)
     args = [
         str(path),
         "-q",
@@ -197,7 +203,12 @@ def _run(tmp_path: Path, name: str, body: str) -> _Outcomes:
         "--rootdir",
         str(tmp_path),
     ]
-    pytest.main(args, plugins=[outcomes])
+    try:
+        pytest.main(args, plugins=[outcomes])
+    finally:
+        for kind in set(_REGISTRY) - kinds_before:
+            del _REGISTRY[kind]
+        sys.modules.pop(path.stem, None)
     return outcomes
 
 
