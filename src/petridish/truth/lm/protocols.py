@@ -150,9 +150,11 @@ _NASBENCH_SOURCE = (
     "lr 0.001 is Adam's scale (SGD in AWD-LSTM uses lr 30), so Adam is assumed"
 )
 _CPU_SOURCE = (
-    "petridish's cheap CPU protocol (phase 1 setting, picked by a short measurement on PTB: an "
-    "LSTM recipe reaches a validation perplexity far below the unigram model's in a few "
-    "minutes on 2 cores); tuned against NAS-Bench-NLP's logs in a later phase"
+    "petridish's cheap CPU protocol, phase 1 setting chosen by a short measurement on PTB: "
+    "with it an LSTM recipe reached validation perplexity 326 (unigram model: 685) in 206 s "
+    "on 2 busy cores; Adam lr 1e-2 trained the LSTM and GRU faster in one epoch but left an "
+    "Elman cell worse than the unigram model, so lr 3e-3 (robust). To be tuned against "
+    "NAS-Bench-NLP's logs in a later phase"
 )
 
 

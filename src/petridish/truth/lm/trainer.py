@@ -49,7 +49,15 @@ from petridish.motifs.cell import N_GRAPH_INPUTS, Cell
 from petridish.nets.cell_ops import cell_program, node_value_matmul
 from petridish.truth.lm.protocols import LMProtocol
 
-__all__ = ["LMResult", "batchify", "init_params", "train_cells", "unigram_perplexity"]
+__all__ = [
+    "LMResult",
+    "ProgramSizes",
+    "batchify",
+    "init_params",
+    "program_sizes",
+    "train_cells",
+    "unigram_perplexity",
+]
 
 Params = dict[str, Any]
 _N_STATES = 3
@@ -76,8 +84,9 @@ class LMResult:
         return self.val_curve[-1] if self.val_curve else math.nan
 
 
-class _Sizes(NamedTuple):
-    """Static sizes of one compiled program."""
+class ProgramSizes(NamedTuple):
+    """Static sizes of one compiled program: vocabulary, padded nodes, inputs per node and
+    weight slots. Pinning them (``train_cells(..., sizes=)``) lets batches share a program."""
 
     vocab: int
     max_nodes: int
@@ -108,7 +117,7 @@ def _uniform_rows(key: jax.Array, n: int, shape: tuple[int, ...], bound: float) 
     return jax.vmap(lambda k: jax.random.uniform(k, shape, minval=-bound, maxval=bound))(keys)
 
 
-def init_params(key: jax.Array, protocol: LMProtocol, sizes: _Sizes) -> Params:
+def init_params(key: jax.Array, protocol: LMProtocol, sizes: ProgramSizes) -> Params:
     """One cell's weights. Cell matrices and biases ~ U(-1/sqrt(h), 1/sqrt(h)) (PyTorch's
     ``Linear``), embedding ~ U(-init_range, init_range), decoder bias zero."""
     k_emb, k_dec, k_layers = jax.random.split(key, 3)
@@ -158,7 +167,7 @@ def _run_layer(
     code: jax.Array,
     x: jax.Array,
     h0: jax.Array,
-    sizes: _Sizes,
+    sizes: ProgramSizes,
     recurrent_mask: jax.Array,
 ) -> tuple[jax.Array, jax.Array]:
     """The cell over one window: ``x (T, B, d_in)``, ``h0 (3, B, h)`` -> outputs
@@ -206,7 +215,7 @@ def _forward(
     tokens: jax.Array,
     key: jax.Array,
     protocol: LMProtocol,
-    sizes: _Sizes,
+    sizes: ProgramSizes,
     train: bool,
 ) -> tuple[jax.Array, jax.Array, jax.Array, list[jax.Array]]:
     """Logits ``(T, B, V)`` for ``tokens (B, T)``, the last layer's dropped and raw outputs
@@ -287,7 +296,7 @@ class _Programs(NamedTuple):
 
 
 @functools.lru_cache(maxsize=16)
-def _programs(protocol: LMProtocol, sizes: _Sizes) -> _Programs:
+def _programs(protocol: LMProtocol, sizes: ProgramSizes) -> _Programs:
     """The compiled init / train-one-epoch / evaluate programs, ``vmap``-ed over cells."""
     opt = _optimizer(protocol)
     hs = [h for _, h in protocol.layer_sizes]
@@ -405,12 +414,14 @@ def _programs(protocol: LMProtocol, sizes: _Sizes) -> _Programs:
 # ------------------------------------------------------------------------------- driver
 
 
-def _sizes(cells: Sequence[Cell], vocab: int) -> _Sizes:
+def program_sizes(cells: Sequence[Cell], vocab: int) -> ProgramSizes:
+    """The padded sizes ``train_cells`` derives from a batch: nodes and weight slots rounded
+    up to a multiple of 4, at least 3 inputs per node."""
     prog = Cell.program(cells)
     m = -(-prog.max_nodes // _NODE_BUCKET) * _NODE_BUCKET
     k = max(3, prog.max_inputs)
     s = max(1, -(-int(prog.n_weights.max()) // _NODE_BUCKET) * _NODE_BUCKET)
-    return _Sizes(vocab=vocab, max_nodes=m, max_inputs=k, max_slots=s)
+    return ProgramSizes(vocab=vocab, max_nodes=m, max_inputs=k, max_slots=s)
 
 
 def _eval_data(tokens: np.ndarray, protocol: LMProtocol) -> jax.Array:
@@ -435,7 +446,7 @@ def train_cells(
     corpus: Corpus,
     seed: int,
     *,
-    sizes: _Sizes | None = None,
+    sizes: ProgramSizes | None = None,
 ) -> list[LMResult]:
     """Train ``cells`` together under ``protocol`` on ``corpus``; see the module docstring.
 
@@ -446,7 +457,7 @@ def train_cells(
     if len(cs) != len(cells) or not cs:
         raise ValueError("train_cells needs a non-empty sequence of Cell motifs")
     t0 = time.perf_counter()
-    sz = sizes if sizes is not None else _sizes(cs, corpus.vocab_size)
+    sz = sizes if sizes is not None else program_sizes(cs, corpus.vocab_size)
     codes = jnp.asarray(Cell.program(cs, sz.max_nodes, sz.max_inputs).packed())
     progs = _programs(protocol, sz)
     train = batchify(corpus.train, protocol.batch)
