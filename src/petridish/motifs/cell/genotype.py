@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from petridish._validation import integer, positive_int
 from petridish.motifs.cell.ops import OUTPUTS, CellError
 
 Genotype = tuple[tuple[str, int], ...]
@@ -56,13 +57,12 @@ def validate_genotype(genotype: object) -> Genotype:
                 f"genotype node {node}: unknown activation {act!r}; "
                 f"known: {', '.join(GENOTYPE_ACTIVATIONS)}"
             )
-        if isinstance(pred, bool) or not isinstance(pred, int | np.integer):
-            raise CellError(f"genotype node {node}: predecessor must be an int, got {pred!r}")
-        if not 0 <= int(pred) <= i:
+        pred = integer(pred, f"genotype node {node}: predecessor", error=CellError)
+        if not 0 <= pred <= i:
             raise CellError(
-                f"genotype node {node}: predecessor {int(pred)} is not an earlier node (0..{i})"
+                f"genotype node {node}: predecessor {pred} is not an earlier node (0..{i})"
             )
-        out.append((act, int(pred)))
+        out.append((act, pred))
     return tuple(out)
 
 
@@ -107,8 +107,7 @@ def genotype_recipe(
 
 def random_genotype(rng: np.random.Generator, n_nodes: int = 8) -> Genotype:
     """A uniform random genotype of ``n_nodes`` entries (DARTS uses 8)."""
-    if n_nodes < 1:
-        raise ValueError(f"n_nodes must be >= 1, got {n_nodes}")
+    n_nodes = positive_int(n_nodes, "n_nodes")
     acts = GENOTYPE_ACTIVATIONS
     return tuple(
         (acts[int(rng.integers(len(acts)))], int(rng.integers(i + 1))) for i in range(n_nodes)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from petridish._validation import integer, positive_int
 from petridish.motifs.cell.ops import _SPECS, NASBENCH_OPS, OP_ID, OPS, OUTPUTS, CellError
 from petridish.motifs.cell.parse import _parse
 from petridish.motifs.cell.value import Cell
@@ -43,10 +44,8 @@ def random_recipe(
     used ``h_prev_k`` are read. Raises ``ValueError`` if the arguments admit no cell.
     """
     op_list = _check_ops(ops)
-    n = int(rng.integers(2, 13)) if n_nodes is None else int(n_nodes)
-    if n < 1:
-        raise ValueError(f"n_nodes must be >= 1, got {n_nodes}")
-    s = int(rng.integers(1, min(3, n) + 1)) if n_states is None else int(n_states)
+    n = int(rng.integers(2, 13)) if n_nodes is None else positive_int(n_nodes, "n_nodes")
+    s = int(rng.integers(1, min(3, n) + 1)) if n_states is None else integer(n_states, "n_states")
     if not 1 <= s <= min(3, n):
         raise ValueError(f"n_states must be in 1..min(3, n_nodes)={min(3, n)}, got {n_states}")
     for _ in range(1000):
