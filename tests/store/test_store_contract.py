@@ -70,6 +70,9 @@ class CountingEvaluator:
         return [self.evaluate(m, seed) for m in motifs]
 
 
+_AT_ONCE: dict[str, float] = {"wall_seconds": 0.0, "started_at": 0.0}
+
+
 def _record(store: Store, slope: float, seed: int = 0, loss: float | None = None) -> Evaluation:
     outcome = Outcome("ok", loss=slope if loss is None else loss)
     return store.record(
@@ -301,6 +304,22 @@ def test_unbatched_failures_are_recorded_without_a_rerun(handle: Handle) -> None
     # The failures are retried by the next call, the results are not.
     handle.reopen().evaluate_many([SigmoidSlope(s) for s in slopes], CountingEvaluator(), 0)
     assert len(handle.reopen().failed_attempts()) == 2
+
+
+def test_unbatched_motif_stored_meanwhile_is_not_run(handle: Handle) -> None:
+    class Racing(CountingEvaluator):
+        def evaluate(self, motif: Motif, seed: int) -> Outcome:
+            outcome = super().evaluate(motif, seed)
+            if isinstance(motif, SigmoidSlope) and motif.slope == 0.1:
+                with Store(handle.path) as other:  # another process finishes 0.2 meanwhile
+                    ok = Outcome("ok", loss=9.0)
+                    other.record(SigmoidSlope(0.2), "fake", "unit", seed, ok, **_AT_ONCE)
+            return outcome
+
+    evaluator = Racing()
+    result = handle.store.evaluate_many([SigmoidSlope(s) for s in (0.1, 0.2, 0.3)], evaluator, 0)
+    assert [s for s, _ in evaluator.calls] == [0.1, 0.3]
+    assert [e.loss for e in result] == [0.1, 9.0, 0.3]
 
 
 def test_a_batch_of_the_wrong_length_falls_back_to_one_at_a_time(handle: Handle) -> None:

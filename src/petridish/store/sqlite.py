@@ -536,6 +536,14 @@ class Store:
         step = 1 if not batched else len(todo) if batch_size is None else batch_size
         for lo in range(0, len(todo), step):
             batch = todo[lo : lo + step]
+            if not batched:
+                # As in ``evaluate``: another process may have stored a result while the
+                # motifs before this one ran; then it is not run again.
+                stored = self.get(batch[0], name, protocol, seed)
+                if stored is not None and stored.status != "failed":
+                    done[batch[0].canonical()] = stored
+                    report()
+                    continue
             started_at = time.time()
             t0 = time.perf_counter()
             try:
