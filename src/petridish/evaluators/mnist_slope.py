@@ -102,7 +102,19 @@ class MnistSlopeEvaluator:
         self.chunk = chunk
         self._protocol = proto
         self._data: Data | None = data
+        self._given = data is not None  # user data travels with the evaluator; MNIST does not
         self._unavailable: GroundTruthUnavailable | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        """What pickling keeps: everything but MNIST loaded from the data folder (188 MB,
+        which a Ray worker reads from its own data folder on first use) and a remembered
+        ``GroundTruthUnavailable`` (the data may be there where the copy lands). Data given
+        as ``data=`` is kept: it exists nowhere else."""
+        state = dict(self.__dict__)
+        if not state.get("_given", False):
+            state["_data"] = None
+        state["_unavailable"] = None
+        return state
 
     def __repr__(self) -> str:
         return f"MnistSlopeEvaluator(data_dir={self.data_dir!r}, protocol={self.protocol!r})"
