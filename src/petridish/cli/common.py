@@ -13,6 +13,8 @@ import ast
 import dataclasses
 import json
 import logging
+import math
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,6 +26,7 @@ from tqdm import tqdm
 from petridish.dish.config import DishConfig
 
 if TYPE_CHECKING:
+    from petridish.execution import Executor
     from petridish.store import Store
 
 __all__ = [
@@ -32,11 +35,13 @@ __all__ = [
     "MNIST_HINT",
     "LogHandler",
     "add_dish_options",
+    "add_executor_options",
     "add_quiet",
     "add_store_option",
     "bar",
     "dish_config_from_args",
     "dish_keys",
+    "executor_from_args",
     "no_ground_truth",
     "open_store",
     "parse_overrides",
@@ -219,6 +224,73 @@ def open_store(path: str) -> Iterator[Store]:
     except StoreError as exc:
         # A foreign or damaged file, or a run id reused with another configuration.
         raise CliError(str(exc)) from None
+
+
+# -- where ground truth runs ---------------------------------------------------------------
+
+
+def add_executor_options(sp: argparse.ArgumentParser) -> None:
+    """``--workers N``, ``--ray-address HOST:PORT`` and ``--gpus-per-task G``: run the
+    ground truth on Ray (``petridish[ray]``) instead of in this process."""
+    sp.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="train on a local Ray started for this command with N worker slots (needs "
+        "petridish[ray]); default: in this process",
+    )
+    sp.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="HOST:PORT",
+        help="train on the Ray cluster whose head listens there (ray start --head --port "
+        "6379); default: $RAY_ADDRESS when set, else in this process",
+    )
+    sp.add_argument(
+        "--gpus-per-task",
+        type=float,
+        default=0.0,
+        metavar="G",
+        help="GPUs each Ray task asks for (e.g. 1: one batch per GPU; default 0, CPU only)",
+    )
+
+
+@contextmanager
+def executor_from_args(args: argparse.Namespace) -> Iterator[Executor | None]:
+    """The executor the options of ``add_executor_options`` ask for (None: in process), made
+    before anything is stored and closed on exit. ``RAY_ADDRESS`` stands for
+    ``--ray-address`` when neither option is given. An executor that cannot start (no Ray,
+    no cluster at the address) is a ``CliError`` naming the option."""
+    workers = getattr(args, "workers", None)
+    address = getattr(args, "ray_address", None)
+    gpus = getattr(args, "gpus_per_task", 0.0)
+    option = "--ray-address"
+    if workers is not None and address is not None:
+        raise CliError("give --workers N (a local Ray) or --ray-address HOST:PORT, not both")
+    if workers is not None and workers < 1:
+        raise CliError(f"--workers must be >= 1, got {workers}")
+    if not (math.isfinite(gpus) and gpus >= 0):
+        raise CliError(f"--gpus-per-task must be a number >= 0, got {gpus}")
+    if workers is None and address is None and os.environ.get("RAY_ADDRESS"):
+        address, option = os.environ["RAY_ADDRESS"], "RAY_ADDRESS (--ray-address)"
+    if workers is None and address is None:
+        if gpus:
+            raise CliError("--gpus-per-task applies with --workers or --ray-address only")
+        yield None
+        return
+    if workers is not None:
+        option = "--workers"
+    from petridish.execution import ExecutorUnavailable, RayExecutor
+
+    try:
+        executor = RayExecutor(workers=workers, address=address, num_gpus=gpus)
+    except ExecutorUnavailable as exc:
+        raise CliError(f"{option}: {exc}") from None
+    try:
+        yield executor
+    finally:
+        executor.close()
 
 
 # -- ground truth --------------------------------------------------------------------------

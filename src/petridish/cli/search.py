@@ -33,9 +33,11 @@ from petridish.cli.common import (
     MNIST_HINT,
     CliError,
     add_dish_options,
+    add_executor_options,
     add_quiet,
     add_store_option,
     dish_config_from_args,
+    executor_from_args,
     new_bar,
     no_ground_truth,
     open_store,
@@ -47,7 +49,10 @@ from petridish.search.strategies import make_strategy, strategy_info, strategy_n
 if TYPE_CHECKING:
     from petridish.dish.config import DishConfig
     from petridish.evaluators.base import Evaluator
+    from petridish.execution import Executor
+    from petridish.predictor import Predictor
     from petridish.search.compare import StrategyEntry
+    from petridish.search.loop import SearchConfig, SearchResult
     from petridish.search.space import SearchSpace
     from petridish.search.strategies.base import Strategy
 
@@ -189,8 +194,7 @@ class _SearchBars:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from petridish.dish.config import DishConfig
-    from petridish.evaluators import GroundTruthUnavailable
-    from petridish.search.loop import SearchConfig, run_search
+    from petridish.search.loop import SearchConfig
     from petridish.search.predictors import DISH_PREDICTORS, make_predictor
 
     args.predictor_name = _predictor_name(args)
@@ -243,27 +247,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     label = args.strategy + plus
     if args.warmup_only:
         label += " (warm-up only)"
-    bars = _SearchBars(label, config.budget_evals, getattr(args, "quiet", False))
-    try:
-        with open_store(args.store) as store:
-            try:
-                result = run_search(
-                    config,
-                    space=space,
-                    strategy=strategy,
-                    evaluator=evaluator,
-                    store=store,
-                    predictor=predictor,
-                    run_id=args.run_id,
-                    progress=bars.progress,
-                    fit_progress=bars.fit_progress,
-                )
-            except GroundTruthUnavailable as exc:
-                bars.close()
-                hint = _data_hint(args.space)
-                raise no_ground_truth(exc, hint) from None
-    finally:
-        bars.close()
+    # The executor first: a cluster that cannot be reached is an error before the store
+    # (its file) is touched.
+    with executor_from_args(args) as executor:
+        bars = _SearchBars(label, config.budget_evals, getattr(args, "quiet", False))
+        try:
+            result = _search_into_store(
+                args, config, space, strategy, evaluator, predictor, bars, executor
+            )
+        finally:
+            bars.close()
     best = result.best_motif
     failed = sum(s == "failed" for s in result.statuses)
     print(
@@ -283,6 +276,39 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"best loss {result.best_loss:.6g}: {best.canonical()}")
     print(f"store: {args.store} (run the same command again to resume or extend the budget)")
     return 0 if best is not None else 1
+
+
+def _search_into_store(
+    args: argparse.Namespace,
+    config: SearchConfig,
+    space: SearchSpace,
+    strategy: Strategy,
+    evaluator: Evaluator,
+    predictor: Predictor | None,
+    bars: _SearchBars,
+    executor: Executor | None,
+) -> SearchResult:
+    """``run_search`` on the ``--store`` (opened here, after the executor exists)."""
+    from petridish.evaluators import GroundTruthUnavailable
+    from petridish.search.loop import run_search
+
+    with open_store(args.store) as store:
+        try:
+            return run_search(
+                config,
+                space=space,
+                strategy=strategy,
+                evaluator=evaluator,
+                store=store,
+                predictor=predictor,
+                run_id=args.run_id,
+                progress=bars.progress,
+                fit_progress=bars.fit_progress,
+                executor=executor,
+            )
+        except GroundTruthUnavailable as exc:
+            bars.close()
+            raise no_ground_truth(exc, _data_hint(args.space)) from None
 
 
 def parse_seed_range(text: str) -> tuple[int, ...]:
@@ -511,6 +537,7 @@ def add_commands(
         help="name of the run (default: derived from the configuration)",
     )
     add_store_option(sp)
+    add_executor_options(sp)
     sp.add_argument(
         "--data-dir",
         metavar="DIR",

@@ -245,7 +245,9 @@ def measure_slopes_into_store(
 
     Returns the evaluations slope-major (all seeds of the first slope, then the next), the
     order of ``train_slopes``. ``progress(done, total)`` counts (slope, seed) pairs, stored
-    ones included.
+    ones included. A store with ``evaluate_seeds(motifs, evaluator, seeds, progress)``
+    (one list per seed, e.g. ``petridish.execution.ExecutingStore``) gets every seed in
+    one call; any other store gets one ``evaluate_many`` call per seed.
     """
     motifs = [s if isinstance(s, SigmoidSlope) else SigmoidSlope(s) for s in slopes]
     run_seeds = list(seeds)
@@ -258,7 +260,12 @@ def measure_slopes_into_store(
     evaluator = MnistSlopeEvaluator(data_dir, protocol)
     total = len(motifs) * len(run_seeds)
     by_seed: list[list[E]] = []
-    for i, seed in enumerate(run_seeds):
+    all_seeds = getattr(store, "evaluate_seeds", None)
+    if callable(all_seeds):
+        # A store that runs every (slope, seed) job at once (``ExecutingStore`` over
+        # workers): no seed waits for the one before it.
+        by_seed = [list(column) for column in all_seeds(motifs, evaluator, run_seeds, progress)]
+    for i, seed in enumerate(run_seeds if not by_seed else ()):
         offset = i * len(motifs)
 
         def seed_progress(done: int, _: int, offset: int = offset) -> None:
