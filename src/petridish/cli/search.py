@@ -381,7 +381,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     targets = oracle.best_digests(args.top)
     target_losses = [oracle.loss(c) for c in oracle.best(args.top)]
     out = Path(args.out)
-    with open_store(args.store) as store:
+    if args.parallel is not None and args.parallel < 1:
+        raise CliError(f"--parallel must be >= 1, got {args.parallel}")
+    with executor_from_args(args) as executor, open_store(args.store) as store:
         for name in names:
             schedule = SCHEDULES[name]
             if args.budget is not None:
@@ -416,6 +418,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     dish_config=dish,
                     target_losses=target_losses,
                     progress=progress,
+                    executor=executor,
+                    parallel=args.parallel,
                 )
             finally:
                 bar.close()
@@ -613,5 +617,14 @@ def add_commands(
         "the cache)",
     )
     sp.add_argument("--download", action="store_true", help="download the logs when not found")
+    add_executor_options(sp)
+    sp.add_argument(
+        "--parallel",
+        type=int,
+        default=None,
+        metavar="N",
+        help="searches run at once, sharing the store and the workers (default: 1 in this "
+        "process; one per seed with --workers or --ray-address)",
+    )
     add_quiet(sp)
     sp.set_defaults(func=cmd_compare)
