@@ -13,6 +13,7 @@ import pytest
 from petridish.data.mnist import MnistUnavailableError
 from petridish.evaluators import GroundTruthUnavailable, mnist_slope
 from petridish.evaluators.mnist_slope import MnistSlopeEvaluator
+from petridish.motifs.slope import SigmoidSlope
 from petridish.truth.mnist_mlp import Protocol
 
 BIG = 4_000_000  # bytes of fake "MNIST": far above what a shipped evaluator may weigh
@@ -70,3 +71,26 @@ def test_given_data_travels_and_unavailable_is_forgotten(
     assert copy._load()[0].shape == (BIG // 4, 1)  # tried again where it landed
     with pytest.raises(GroundTruthUnavailable):
         evaluator._load()  # the original still remembers (one attempt per process)
+
+
+def test_outcomes_do_not_depend_on_the_batch_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Executors split motifs into batches as they see fit: every batch is padded to whole
+    chunks, so each model is trained by the same compiled program."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 6)).astype(np.float32)  # (images, features)
+    y = (x[:, 0] > 0).astype(np.int32)  # (images,)
+    unit = Protocol("unit2", epochs=1, batch_size=10, seeds=1, n_train=60, n_val=20, hidden=(4,))
+    sizes: list[int] = []
+    real = mnist_slope.train_slopes
+
+    def counting(slopes, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sizes.append(len(slopes))
+        return real(slopes, *args, **kwargs)
+
+    monkeypatch.setattr(mnist_slope, "train_slopes", counting)
+    evaluator = MnistSlopeEvaluator(None, unit, data=(x[:60], y[:60], x[60:], y[60:]), chunk=4)
+    slopes = [SigmoidSlope(s) for s in (0.3, 1.0, 3.0)]
+    together = evaluator.evaluate_many(slopes, 5)
+    alone = [evaluator.evaluate(m, 5) for m in slopes]
+    assert together == alone
+    assert sizes == [4, 4, 4, 4]  # 3 padded to 4, then 1 padded to 4, three times

@@ -16,8 +16,11 @@ Contract:
 * A model whose validation or training loss is not finite has ``status = "diverged"``
   (its accuracy, if any, is still in ``metrics``): a network that produced NaN is not a
   measurement of the slope.
-* ``evaluate_many`` trains all its slopes in one batched ``train_slopes`` call; its results
-  equal ``evaluate`` one by one up to float rounding (see ``petridish.truth.mnist_mlp``).
+* ``evaluate_many`` trains all its slopes in one batched ``train_slopes`` call, padded to a
+  whole number of ``chunk`` models (copies of its first slope, dropped), so that every
+  model is trained by the same compiled program: its results equal ``evaluate`` one by
+  one, and do not depend on how a caller or an executor split the motifs into batches
+  (a batch smaller than ``chunk`` costs as much as a full one).
 * Motifs that are not ``SigmoidSlope`` raise ``ValueError`` naming the type; seeds must be
   in ``[0, 2**32)``. MNIST is loaded on first use and kept (read-only) for the
   process, for the last data folder asked.
@@ -147,10 +150,18 @@ class MnistSlopeEvaluator:
         _check_seed(seed)
         if not slopes:
             return []
+        # Every compiled program trains exactly ``chunk`` models: a batch that does not fill
+        # its last chunk is padded with copies of its first slope (trained, then dropped).
+        # A smaller program rounds differently (a batch of 1 can change a tiny-protocol
+        # accuracy by 1.5 points), and how motifs are split into batches depends on the
+        # caller (an iteration's size, an executor's workers): padded, an outcome depends
+        # on (slope, seed, protocol) alone, wherever and with whatever it was trained.
+        n = len(slopes)
+        padded = slopes + [slopes[0]] * (-n % self.chunk)
         results = train_slopes(
-            slopes, self._protocol, data=self._load(), seeds=[seed], chunk=self.chunk
+            padded, self._protocol, data=self._load(), seeds=[seed], chunk=self.chunk
         )
-        return [outcome_from_result(r) for r in results]
+        return [outcome_from_result(r) for r in results[:n]]
 
 
 def _unavailable(exc: Exception) -> GroundTruthUnavailable:
