@@ -42,6 +42,7 @@ __all__ = [
     "dish_config_from_args",
     "dish_keys",
     "executor_from_args",
+    "executor_request",
     "no_ground_truth",
     "open_store",
     "parse_overrides",
@@ -256,31 +257,38 @@ def add_executor_options(sp: argparse.ArgumentParser) -> None:
     )
 
 
-@contextmanager
-def executor_from_args(args: argparse.Namespace) -> Iterator[Executor | None]:
-    """The executor the options of ``add_executor_options`` ask for (None: in process), made
-    before anything is stored and closed on exit. ``RAY_ADDRESS`` stands for
-    ``--ray-address`` when neither option is given. An executor that cannot start (no Ray,
-    no cluster at the address) is a ``CliError`` naming the option."""
+def executor_request(args: argparse.Namespace) -> tuple[int | None, str | None, str, float]:
+    """``(workers, address, option, gpus)`` the executor options ask for (``option``: the
+    name an error about them uses), checked without starting anything: contradicting or
+    bad values are a ``CliError`` naming the option. ``RAY_ADDRESS`` stands for
+    ``--ray-address`` when neither ``--workers`` nor ``--ray-address`` is given."""
     workers = getattr(args, "workers", None)
     address = getattr(args, "ray_address", None)
     gpus = getattr(args, "gpus_per_task", 0.0)
-    option = "--ray-address"
     if workers is not None and address is not None:
         raise CliError("give --workers N (a local Ray) or --ray-address HOST:PORT, not both")
     if workers is not None and workers < 1:
         raise CliError(f"--workers must be >= 1, got {workers}")
     if not (math.isfinite(gpus) and gpus >= 0):
         raise CliError(f"--gpus-per-task must be a number >= 0, got {gpus}")
+    option = "--workers" if workers is not None else "--ray-address"
     if workers is None and address is None and os.environ.get("RAY_ADDRESS"):
         address, option = os.environ["RAY_ADDRESS"], "RAY_ADDRESS (--ray-address)"
+    if workers is None and address is None and gpus:
+        raise CliError("--gpus-per-task applies with --workers or --ray-address only")
+    return workers, address, option, float(gpus)
+
+
+@contextmanager
+def executor_from_args(args: argparse.Namespace) -> Iterator[Executor | None]:
+    """The executor the options of ``add_executor_options`` ask for (None: in process; see
+    ``executor_request``), closed on exit. Make it before the store is opened: an
+    executor that cannot start (no Ray, no cluster at the address) is a ``CliError``
+    naming the option, and nothing has been written."""
+    workers, address, option, gpus = executor_request(args)
     if workers is None and address is None:
-        if gpus:
-            raise CliError("--gpus-per-task applies with --workers or --ray-address only")
         yield None
         return
-    if workers is not None:
-        option = "--workers"
     from petridish.execution import ExecutorUnavailable, RayExecutor
 
     try:

@@ -38,6 +38,7 @@ from petridish.cli.common import (
     add_store_option,
     dish_config_from_args,
     executor_from_args,
+    executor_request,
     new_bar,
     no_ground_truth,
     open_store,
@@ -356,6 +357,9 @@ def _parse_entries(text: str) -> list[StrategyEntry]:
 def cmd_compare(args: argparse.Namespace) -> int:
     from petridish.search.compare import SCHEDULES, compare_strategies, write_comparison
 
+    executor_request(args)  # bad executor options fail before the ground truth loads
+    if args.parallel is not None and args.parallel < 1:
+        raise CliError(f"--parallel must be >= 1, got {args.parallel}")
     entries = _parse_entries(args.strategies)
     seeds = parse_seed_range(args.seeds)
     names = [s.strip() for s in args.schedule.split(",")]
@@ -381,8 +385,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     targets = oracle.best_digests(args.top)
     target_losses = [oracle.loss(c) for c in oracle.best(args.top)]
     out = Path(args.out)
-    if args.parallel is not None and args.parallel < 1:
-        raise CliError(f"--parallel must be >= 1, got {args.parallel}")
     with executor_from_args(args) as executor, open_store(args.store) as store:
         for name in names:
             schedule = SCHEDULES[name]
