@@ -71,7 +71,9 @@ class MnistSlopeEvaluator:
         protocol: a registered protocol name (``"tiny"``, ``"cpu"``, ``"cpu_table"``,
             ``"paper"``) or a ``Protocol`` whose name is not a registered one (the store
             tells evaluations apart by the name only).
-        chunk: models per compiled batch in ``train_slopes``.
+        chunk: models per compiled batch in ``train_slopes``; every ``evaluate_many``
+            call trains a whole number of chunks (a partial one is padded), and the Ray
+            executor splits work in whole chunks.
         data: ``(x_train, y_train, x_val, y_val)`` to train on instead of MNIST (tests use
             small synthetic sets). Only with a custom ``Protocol``: a registered protocol
             name means MNIST, and the store must never mix other data under it.
