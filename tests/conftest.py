@@ -1,14 +1,53 @@
-"""Shared fixtures: paths to the read-only shared data, and float64 mode for gradient checks."""
+"""Shared fixtures: paths to the read-only shared data, float64 mode for gradient checks, and
+a persistent JAX compilation cache for the test run.
+
+The suite's time is mostly XLA compilation. Compiled programs are kept on disk in
+``.jax_cache/`` at the repository root (git-ignored), or in ``$PETRIDISH_TEST_JAX_CACHE``;
+set that variable to ``off`` (or empty) to compile everything afresh. The settings are also
+exported as ``JAX_*`` environment variables, so test subprocesses (CLI runs, crash and Ray
+workers) share the cache. A cached program is the one XLA would compile: results do not
+depend on the cache.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import jax
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+JAX_CACHE_ENV = "PETRIDISH_TEST_JAX_CACHE"
+# Most test programs are tiny and compile in well under JAX's default threshold of 1 s, so
+# that default would cache almost nothing; below ~0.1 s a disk read saves little.
+JAX_CACHE_MIN_COMPILE_SECONDS = 0.1
+
+
+def _enable_compilation_cache() -> Path | None:
+    setting = os.environ.get(JAX_CACHE_ENV, str(ROOT / ".jax_cache"))
+    if setting.strip().lower() in ("", "0", "off", "none", "false"):
+        return None
+    cache = Path(setting).expanduser().resolve()
+    cache.mkdir(parents=True, exist_ok=True)
+    # Environment first: subprocesses started by tests read these when they import jax.
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(cache)
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = str(JAX_CACHE_MIN_COMPILE_SECONDS)
+    jax.config.update("jax_compilation_cache_dir", str(cache))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", JAX_CACHE_MIN_COMPILE_SECONDS)
+    return cache
+
+
+JAX_CACHE = _enable_compilation_cache()
+
+
+def pytest_report_header() -> str:
+    where = "off" if JAX_CACHE is None else str(JAX_CACHE)
+    return f"petridish: JAX compilation cache {where} (${JAX_CACHE_ENV})"
+
+
 PAPER_TABLE = SHARED / "reference" / "sigmoid_slope_mnist.csv"
 
 

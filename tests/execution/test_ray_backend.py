@@ -64,6 +64,24 @@ def test_ray_gives_the_in_process_outcomes(ray_executor: RayExecutor, tmp_path: 
         assert len(b) == 2 * len(SLOPES)
 
 
+def test_batches_are_whole_chunks_of_a_chunked_evaluator(
+    ray_executor: RayExecutor, tmp_path: Path
+) -> None:
+    """An evaluator whose trainer compiles ``chunk`` models at a time: 4 jobs over 2 slots
+    are one batch of 4 (not two of 2, each padded to 4), and 6 are batches of 4 and 2."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    chunked = FakeEvaluator(marks=marks)
+    chunked.chunk = 4  # type: ignore[attr-defined]
+    slopes = [SigmoidSlope(0.1 * (i + 1)) for i in range(6)]
+    assert [c.outcome for c in ray_executor.run(chunked, slopes[:4], 0)] == [
+        c.outcome for c in InProcessExecutor().run(FakeEvaluator(), slopes[:4], 0)
+    ]
+    assert len(list(marks.iterdir())) == 1
+    ray_executor.run(chunked, slopes, 1)
+    assert len(list(marks.iterdir())) == 1 + 2
+
+
 def test_a_killed_worker_is_retried_and_nothing_is_stored_twice(
     ray_executor: RayExecutor, ray_address: str, tmp_path: Path
 ) -> None:

@@ -70,6 +70,9 @@ class CountingEvaluator:
         return [self.evaluate(m, seed) for m in motifs]
 
 
+_AT_ONCE: dict[str, float] = {"wall_seconds": 0.0, "started_at": 0.0}
+
+
 def _record(store: Store, slope: float, seed: int = 0, loss: float | None = None) -> Evaluation:
     outcome = Outcome("ok", loss=slope if loss is None else loss)
     return store.record(
@@ -279,6 +282,73 @@ def test_a_failing_batch_falls_back_to_one_at_a_time(handle: Handle) -> None:
     assert [e.status for e in result] == ["ok", "failed", "ok"]
     assert result[1].reason == "RuntimeError: boom at 0.2"
     assert [e.loss for e in handle.reopen().evaluations(status="ok")] == [0.1, 0.3]
+
+
+def test_unbatched_failures_are_recorded_without_a_rerun(handle: Handle) -> None:
+    class Odd(CountingEvaluator):
+        def evaluate(self, motif: Motif, seed: int) -> Outcome:
+            if isinstance(motif, SigmoidSlope) and motif.slope == 0.3:
+                self.calls.append((motif.slope, seed))
+                return "ok"  # type: ignore[return-value]  # not an Outcome
+            return super().evaluate(motif, seed)
+
+    evaluator = Odd(fail=[0.2])
+    slopes = (0.1, 0.2, 0.3, 0.4)
+    result = handle.store.evaluate_many([SigmoidSlope(s) for s in slopes], evaluator, 0)
+    assert [e.status for e in result] == ["ok", "failed", "failed", "ok"]
+    assert result[1].reason == "RuntimeError: boom at 0.2"
+    assert result[2].reason == "evaluator returned str, not an Outcome"
+    assert [s for s, _ in evaluator.calls] == list(slopes)  # each ran once, in order
+    ids = [e.id for e in result]
+    assert ids == sorted(ids)  # recorded one by one, as each outcome was known
+    # The failures are retried by the next call, the results are not.
+    handle.reopen().evaluate_many([SigmoidSlope(s) for s in slopes], CountingEvaluator(), 0)
+    assert len(handle.reopen().failed_attempts()) == 2
+
+
+def test_unbatched_motif_stored_meanwhile_is_not_run(handle: Handle) -> None:
+    class Racing(CountingEvaluator):
+        def evaluate(self, motif: Motif, seed: int) -> Outcome:
+            outcome = super().evaluate(motif, seed)
+            if isinstance(motif, SigmoidSlope) and motif.slope == 0.1:
+                with Store(handle.path) as other:  # another process finishes 0.2 meanwhile
+                    ok = Outcome("ok", loss=9.0)
+                    other.record(SigmoidSlope(0.2), "fake", "unit", seed, ok, **_AT_ONCE)
+            return outcome
+
+    evaluator = Racing()
+    result = handle.store.evaluate_many([SigmoidSlope(s) for s in (0.1, 0.2, 0.3)], evaluator, 0)
+    assert [s for s, _ in evaluator.calls] == [0.1, 0.3]
+    assert [e.loss for e in result] == [0.1, 9.0, 0.3]
+
+
+def test_a_batch_of_the_wrong_length_falls_back_to_one_at_a_time(handle: Handle) -> None:
+    class Short(CountingEvaluator):
+        def _evaluate_many(self, motifs: Sequence[Motif], seed: int) -> list[Outcome]:
+            self.batches.append(len(motifs))
+            return [Outcome("ok", loss=0.0)]  # one outcome, whatever the batch holds
+
+    evaluator = Short(batched=True)
+    result = handle.store.evaluate_many([SigmoidSlope(s) for s in (0.1, 0.2)], evaluator, 0)
+    assert evaluator.batches == [2]
+    assert [e.loss for e in result] == [0.1, 0.2]  # from evaluate, not the short batch
+    assert len(handle.reopen()) == 2
+
+
+def test_numpy_seeds_are_keys_and_bools_are_not(handle: Handle) -> None:
+    evaluator = CountingEvaluator()
+    got = handle.store.evaluate(SigmoidSlope(0.5), evaluator, seed=np.int64(3))  # type: ignore[arg-type]
+    assert got.seed == 3 and type(got.seed) is int
+    assert handle.reopen().get(SigmoidSlope(0.5), "fake", "unit", 3) == got
+    assert handle.reopen().evaluations(seed=np.int32(3)) == [got]  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="seed must be an int, got True"):
+        handle.reopen().get(SigmoidSlope(0.5), "fake", "unit", True)
+    with pytest.raises(ValueError, match="seed filter must be an int, got False"):
+        handle.reopen().evaluations(seed=False)
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got True"):
+        handle.reopen().evaluate_many([SigmoidSlope(0.5)], evaluator, 0, batch_size=True)
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
+        handle.reopen().evaluate_many([SigmoidSlope(0.5)], evaluator, 0, batch_size=0)
 
 
 def test_evaluations_filters_and_order(handle: Handle) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from pathlib import Path
 
 import jax
@@ -154,7 +156,7 @@ def test_unknown_protocol() -> None:
     assert (paper.lr, paper.l2, paper.hidden) == (0.01, 1e-5, (100, 100))
 
 
-@pytest.mark.parametrize("bad", [0.0, -0.5, float("nan"), float("inf"), "x"])
+@pytest.mark.parametrize("bad", [0.0, -0.5, float("nan"), float("inf"), "x", "0.5", True])
 def test_bad_slope(bad: object, data: Data) -> None:
     with pytest.raises(ValueError, match="slope"):
         train_slopes([0.5, bad], SMALL, data=data)  # type: ignore[list-item]
@@ -165,6 +167,49 @@ def test_bad_seed_and_chunk(data: Data) -> None:
         train_slopes([0.5], SMALL, data=data, seeds=[-1])
     with pytest.raises(ValueError, match="chunk"):
         train_slopes([0.5], SMALL, data=data, chunk=0)
+    with pytest.raises(ValueError, match="seed must be an int, got 1.5"):
+        train_slopes([0.5], SMALL, data=data, seeds=[1.5])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="seed must be an int, got True"):
+        train_slopes([0.5], SMALL, data=data, seed=True)
+
+
+def test_training_protocol_is_the_old_protocol_and_stores_plain_numbers() -> None:
+    import typing
+
+    from petridish import truth
+
+    assert Protocol is mnist_mlp.TrainingProtocol is truth.TrainingProtocol is truth.Protocol
+    assert Protocol is not typing.Protocol
+    p = mnist_mlp.TrainingProtocol(
+        "np",
+        epochs=np.int64(2),
+        batch_size=10,
+        seeds=1,
+        lr=np.float32(0.5),
+        hidden=[8],  # type: ignore[arg-type]
+    )
+    assert type(p.epochs) is int and type(p.lr) is float and p.hidden == (8,)
+    assert json.loads(json.dumps(p.as_dict()))["epochs"] == 2 and hash(p) == hash(p)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"epochs": True}, "'bad': epochs must be a positive int, got True"),
+        ({"seeds": 1.0}, "'bad': seeds must be a positive int, got 1.0"),
+        ({"lr": math.nan}, "'bad': lr must be finite and > 0, got nan"),
+        ({"l2": -1e-3}, "'bad': l2 must be finite and >= 0, got -0.001"),
+        ({"input_mean": math.inf}, "'bad': input_mean must be finite, got inf"),
+        ({"input_std": 0.0}, "'bad': input_std must be finite and > 0, got 0.0"),
+        ({"hidden": (8, 0)}, "'bad': hidden size must be a positive int, got 0"),
+        ({"hidden": ()}, "'bad': hidden must be a non-empty tuple"),
+    ],
+)
+def test_protocol_field_messages(fields: dict[str, object], message: str) -> None:
+    args: dict[str, object] = {"epochs": 1, "batch_size": 10, "seeds": 1}
+    args.update(fields)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Protocol("bad", **args)  # type: ignore[arg-type]
 
 
 def test_bad_protocol_fields() -> None:

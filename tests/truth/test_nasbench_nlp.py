@@ -338,3 +338,22 @@ def test_recipe_as_object_and_no_epochs_key() -> None:
 def test_celllog_checks_lengths() -> None:
     with pytest.raises(NasBenchNLPFormatError, match="must be equal"):
         CellLog("x", {}, "{}", 1, (1.0,), (1.0, 2.0), (1.0,), (1.0,), "OK")
+
+
+def test_epoch_arguments_are_ints_not_bools() -> None:
+    log = parse_log(_log(), "ok")
+    assert log.val_loss_at(np.int64(2)) == 5.6  # type: ignore[arg-type]
+    assert log.cost_seconds(np.int32(2)) == 21.0  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="epoch must be an int, got True"):
+        log.val_loss_at(True)
+    with pytest.raises(TypeError, match="epochs must be an int, got 1.0"):
+        log.cost_seconds(1.0)  # type: ignore[arg-type]
+    for field, bad, rule in (
+        ("num_params", True, "an int >= 0"),
+        ("num_params", -1, "an int >= 0"),
+        ("epochs", 0, "a positive int"),
+        ("epochs", False, "a positive int"),
+    ):
+        with pytest.raises(NasBenchNLPFormatError, match=f"log 'bad': '{field}' must be {rule}"):
+            parse_log(_log(**{field: bad}), "bad")
+    assert parse_log(_log(num_params=1234.0), "float").num_params == 1234  # JSON may say 1234.0

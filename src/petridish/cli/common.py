@@ -13,6 +13,8 @@ import ast
 import dataclasses
 import json
 import logging
+import math
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,6 +26,7 @@ from tqdm import tqdm
 from petridish.dish.config import DishConfig
 
 if TYPE_CHECKING:
+    from petridish.execution import Executor
     from petridish.store import Store
 
 __all__ = [
@@ -32,11 +35,14 @@ __all__ = [
     "MNIST_HINT",
     "LogHandler",
     "add_dish_options",
+    "add_executor_options",
     "add_quiet",
     "add_store_option",
     "bar",
     "dish_config_from_args",
     "dish_keys",
+    "executor_from_args",
+    "executor_request",
     "no_ground_truth",
     "open_store",
     "parse_overrides",
@@ -219,6 +225,80 @@ def open_store(path: str) -> Iterator[Store]:
     except StoreError as exc:
         # A foreign or damaged file, or a run id reused with another configuration.
         raise CliError(str(exc)) from None
+
+
+# -- where ground truth runs ---------------------------------------------------------------
+
+
+def add_executor_options(sp: argparse.ArgumentParser) -> None:
+    """``--workers N``, ``--ray-address HOST:PORT`` and ``--gpus-per-task G``: run the
+    ground truth on Ray (``petridish[ray]``) instead of in this process."""
+    sp.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="train on a local Ray started for this command with N worker slots (needs "
+        "petridish[ray]); default: in this process",
+    )
+    sp.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="HOST:PORT",
+        help="train on the Ray cluster whose head listens there (ray start --head --port "
+        "6379); default: $RAY_ADDRESS when set, else in this process",
+    )
+    sp.add_argument(
+        "--gpus-per-task",
+        type=float,
+        default=0.0,
+        metavar="G",
+        help="GPUs each Ray task asks for (e.g. 1: one batch per GPU; default 0, CPU only)",
+    )
+
+
+def executor_request(args: argparse.Namespace) -> tuple[int | None, str | None, str, float]:
+    """``(workers, address, option, gpus)`` the executor options ask for (``option``: the
+    name an error about them uses), checked without starting anything: contradicting or
+    bad values are a ``CliError`` naming the option. ``RAY_ADDRESS`` stands for
+    ``--ray-address`` when neither ``--workers`` nor ``--ray-address`` is given."""
+    workers = getattr(args, "workers", None)
+    address = getattr(args, "ray_address", None)
+    gpus = getattr(args, "gpus_per_task", 0.0)
+    if workers is not None and address is not None:
+        raise CliError("give --workers N (a local Ray) or --ray-address HOST:PORT, not both")
+    if workers is not None and workers < 1:
+        raise CliError(f"--workers must be >= 1, got {workers}")
+    if not (math.isfinite(gpus) and gpus >= 0):
+        raise CliError(f"--gpus-per-task must be a number >= 0, got {gpus}")
+    option = "--workers" if workers is not None else "--ray-address"
+    if workers is None and address is None and os.environ.get("RAY_ADDRESS"):
+        address, option = os.environ["RAY_ADDRESS"], "RAY_ADDRESS (--ray-address)"
+    if workers is None and address is None and gpus:
+        raise CliError("--gpus-per-task applies with --workers or --ray-address only")
+    return workers, address, option, float(gpus)
+
+
+@contextmanager
+def executor_from_args(args: argparse.Namespace) -> Iterator[Executor | None]:
+    """The executor the options of ``add_executor_options`` ask for (None: in process; see
+    ``executor_request``), closed on exit. Make it before the store is opened: an
+    executor that cannot start (no Ray, no cluster at the address) is a ``CliError``
+    naming the option, and nothing has been written."""
+    workers, address, option, gpus = executor_request(args)
+    if workers is None and address is None:
+        yield None
+        return
+    from petridish.execution import ExecutorUnavailable, RayExecutor
+
+    try:
+        executor = RayExecutor(workers=workers, address=address, num_gpus=gpus)
+    except ExecutorUnavailable as exc:
+        raise CliError(f"{option}: {exc}") from None
+    try:
+        yield executor
+    finally:
+        executor.close()
 
 
 # -- ground truth --------------------------------------------------------------------------

@@ -33,9 +33,12 @@ from petridish.cli.common import (
     MNIST_HINT,
     CliError,
     add_dish_options,
+    add_executor_options,
     add_quiet,
     add_store_option,
     dish_config_from_args,
+    executor_from_args,
+    executor_request,
     new_bar,
     no_ground_truth,
     open_store,
@@ -47,7 +50,10 @@ from petridish.search.strategies import make_strategy, strategy_info, strategy_n
 if TYPE_CHECKING:
     from petridish.dish.config import DishConfig
     from petridish.evaluators.base import Evaluator
+    from petridish.execution import Executor
+    from petridish.predictor import Predictor
     from petridish.search.compare import StrategyEntry
+    from petridish.search.loop import SearchConfig, SearchResult
     from petridish.search.space import SearchSpace
     from petridish.search.strategies.base import Strategy
 
@@ -189,8 +195,7 @@ class _SearchBars:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from petridish.dish.config import DishConfig
-    from petridish.evaluators import GroundTruthUnavailable
-    from petridish.search.loop import SearchConfig, run_search
+    from petridish.search.loop import SearchConfig
     from petridish.search.predictors import DISH_PREDICTORS, make_predictor
 
     args.predictor_name = _predictor_name(args)
@@ -243,27 +248,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     label = args.strategy + plus
     if args.warmup_only:
         label += " (warm-up only)"
-    bars = _SearchBars(label, config.budget_evals, getattr(args, "quiet", False))
-    try:
-        with open_store(args.store) as store:
-            try:
-                result = run_search(
-                    config,
-                    space=space,
-                    strategy=strategy,
-                    evaluator=evaluator,
-                    store=store,
-                    predictor=predictor,
-                    run_id=args.run_id,
-                    progress=bars.progress,
-                    fit_progress=bars.fit_progress,
-                )
-            except GroundTruthUnavailable as exc:
-                bars.close()
-                hint = _data_hint(args.space)
-                raise no_ground_truth(exc, hint) from None
-    finally:
-        bars.close()
+    # The executor first: a cluster that cannot be reached is an error before the store
+    # (its file) is touched.
+    with executor_from_args(args) as executor:
+        bars = _SearchBars(label, config.budget_evals, getattr(args, "quiet", False))
+        try:
+            result = _search_into_store(
+                args, config, space, strategy, evaluator, predictor, bars, executor
+            )
+        finally:
+            bars.close()
     best = result.best_motif
     failed = sum(s == "failed" for s in result.statuses)
     print(
@@ -283,6 +277,39 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"best loss {result.best_loss:.6g}: {best.canonical()}")
     print(f"store: {args.store} (run the same command again to resume or extend the budget)")
     return 0 if best is not None else 1
+
+
+def _search_into_store(
+    args: argparse.Namespace,
+    config: SearchConfig,
+    space: SearchSpace,
+    strategy: Strategy,
+    evaluator: Evaluator,
+    predictor: Predictor | None,
+    bars: _SearchBars,
+    executor: Executor | None,
+) -> SearchResult:
+    """``run_search`` on the ``--store`` (opened here, after the executor exists)."""
+    from petridish.evaluators import GroundTruthUnavailable
+    from petridish.search.loop import run_search
+
+    with open_store(args.store) as store:
+        try:
+            return run_search(
+                config,
+                space=space,
+                strategy=strategy,
+                evaluator=evaluator,
+                store=store,
+                predictor=predictor,
+                run_id=args.run_id,
+                progress=bars.progress,
+                fit_progress=bars.fit_progress,
+                executor=executor,
+            )
+        except GroundTruthUnavailable as exc:
+            bars.close()
+            raise no_ground_truth(exc, _data_hint(args.space)) from None
 
 
 def parse_seed_range(text: str) -> tuple[int, ...]:
@@ -330,6 +357,9 @@ def _parse_entries(text: str) -> list[StrategyEntry]:
 def cmd_compare(args: argparse.Namespace) -> int:
     from petridish.search.compare import SCHEDULES, compare_strategies, write_comparison
 
+    executor_request(args)  # bad executor options fail before the ground truth loads
+    if args.parallel is not None and args.parallel < 1:
+        raise CliError(f"--parallel must be >= 1, got {args.parallel}")
     entries = _parse_entries(args.strategies)
     seeds = parse_seed_range(args.seeds)
     names = [s.strip() for s in args.schedule.split(",")]
@@ -355,7 +385,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     targets = oracle.best_digests(args.top)
     target_losses = [oracle.loss(c) for c in oracle.best(args.top)]
     out = Path(args.out)
-    with open_store(args.store) as store:
+    with executor_from_args(args) as executor, open_store(args.store) as store:
         for name in names:
             schedule = SCHEDULES[name]
             if args.budget is not None:
@@ -390,6 +420,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     dish_config=dish,
                     target_losses=target_losses,
                     progress=progress,
+                    executor=executor,
+                    parallel=args.parallel,
                 )
             finally:
                 bar.close()
@@ -511,6 +543,7 @@ def add_commands(
         help="name of the run (default: derived from the configuration)",
     )
     add_store_option(sp)
+    add_executor_options(sp)
     sp.add_argument(
         "--data-dir",
         metavar="DIR",
@@ -586,5 +619,14 @@ def add_commands(
         "the cache)",
     )
     sp.add_argument("--download", action="store_true", help="download the logs when not found")
+    add_executor_options(sp)
+    sp.add_argument(
+        "--parallel",
+        type=int,
+        default=None,
+        metavar="N",
+        help="searches run at once, sharing the store and the workers (default: 1 in this "
+        "process; one per seed with --workers or --ray-address)",
+    )
     add_quiet(sp)
     sp.set_defaults(func=cmd_compare)

@@ -16,11 +16,13 @@ from petridish.cli.common import (
     MNIST_HINT,
     CliError,
     add_dish_options,
+    add_executor_options,
     add_quiet,
     add_store_option,
     bar,
     dish_config_from_args,
     dish_keys,
+    executor_from_args,
     no_ground_truth,
     open_store,
     seed_count,
@@ -131,6 +133,7 @@ def cmd_truth(args: argparse.Namespace) -> int:
         measure_slopes_into_store,
         slope_table_from_evaluations,
     )
+    from petridish.execution import ExecutingStore
     from petridish.truth.mnist_mlp import get_protocol
 
     try:
@@ -144,13 +147,18 @@ def cmd_truth(args: argparse.Namespace) -> int:
     # Every model goes through the results store: a rerun (or a crashed run restarted)
     # trains only what is not stored yet.
     total = len(slopes) * protocol.seeds
+    # The executor before the store: a cluster that cannot be reached writes nothing.
     with (
+        executor_from_args(args) as executor,
         open_store(args.store) as store,
         bar(total, f"training ({protocol.name})", args.quiet) as progress,
     ):
+        # Through an executor every (slope, seed) job is submitted at once; only this
+        # process writes to the store.
+        target: Any = store if executor is None else ExecutingStore(store, executor)
         try:
             evals = measure_slopes_into_store(
-                store, slopes, range(protocol.seeds), protocol, args.data_dir, progress=progress
+                target, slopes, range(protocol.seeds), protocol, args.data_dir, progress=progress
             )
         except GroundTruthUnavailable as exc:
             raise no_ground_truth(exc, MNIST_HINT) from None
@@ -257,5 +265,6 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="where the table is written, as slope,val_accuracy CSV (default runs/slope_table.csv)",
     )
     add_store_option(sp)
+    add_executor_options(sp)
     add_quiet(sp)
     sp.set_defaults(func=cmd_truth)

@@ -16,8 +16,11 @@ Contract:
 * A model whose validation or training loss is not finite has ``status = "diverged"``
   (its accuracy, if any, is still in ``metrics``): a network that produced NaN is not a
   measurement of the slope.
-* ``evaluate_many`` trains all its slopes in one batched ``train_slopes`` call; its results
-  equal ``evaluate`` one by one up to float rounding (see ``petridish.truth.mnist_mlp``).
+* ``evaluate_many`` trains all its slopes in one batched ``train_slopes`` call, padded to a
+  whole number of ``chunk`` models (copies of its first slope, dropped), so that every
+  model is trained by the same compiled program: its results equal ``evaluate`` one by
+  one, and do not depend on how a caller or an executor split the motifs into batches
+  (a batch smaller than ``chunk`` costs as much as a full one).
 * Motifs that are not ``SigmoidSlope`` raise ``ValueError`` naming the type; seeds must be
   in ``[0, 2**32)``. MNIST is loaded on first use and kept (read-only) for the
   process, for the last data folder asked.
@@ -68,7 +71,9 @@ class MnistSlopeEvaluator:
         protocol: a registered protocol name (``"tiny"``, ``"cpu"``, ``"cpu_table"``,
             ``"paper"``) or a ``Protocol`` whose name is not a registered one (the store
             tells evaluations apart by the name only).
-        chunk: models per compiled batch in ``train_slopes``.
+        chunk: models per compiled batch in ``train_slopes``; every ``evaluate_many``
+            call trains a whole number of chunks (a partial one is padded), and the Ray
+            executor splits work in whole chunks.
         data: ``(x_train, y_train, x_val, y_val)`` to train on instead of MNIST (tests use
             small synthetic sets). Only with a custom ``Protocol``: a registered protocol
             name means MNIST, and the store must never mix other data under it.
@@ -102,7 +107,19 @@ class MnistSlopeEvaluator:
         self.chunk = chunk
         self._protocol = proto
         self._data: Data | None = data
+        self._given = data is not None  # user data travels with the evaluator; MNIST does not
         self._unavailable: GroundTruthUnavailable | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        """What pickling keeps: everything but MNIST loaded from the data folder (188 MB,
+        which a Ray worker reads from its own data folder on first use) and a remembered
+        ``GroundTruthUnavailable`` (the data may be there where the copy lands). Data given
+        as ``data=`` is kept: it exists nowhere else."""
+        state = dict(self.__dict__)
+        if not state.get("_given", False):
+            state["_data"] = None
+        state["_unavailable"] = None
+        return state
 
     def __repr__(self) -> str:
         return f"MnistSlopeEvaluator(data_dir={self.data_dir!r}, protocol={self.protocol!r})"
@@ -135,10 +152,18 @@ class MnistSlopeEvaluator:
         _check_seed(seed)
         if not slopes:
             return []
+        # Every compiled program trains exactly ``chunk`` models: a batch that does not fill
+        # its last chunk is padded with copies of its first slope (trained, then dropped).
+        # A smaller program rounds differently (a batch of 1 can change a tiny-protocol
+        # accuracy by 1.5 points), and how motifs are split into batches depends on the
+        # caller (an iteration's size, an executor's workers): padded, an outcome depends
+        # on (slope, seed, protocol) alone, wherever and with whatever it was trained.
+        n = len(slopes)
+        padded = slopes + [slopes[0]] * (-n % self.chunk)
         results = train_slopes(
-            slopes, self._protocol, data=self._load(), seeds=[seed], chunk=self.chunk
+            padded, self._protocol, data=self._load(), seeds=[seed], chunk=self.chunk
         )
-        return [outcome_from_result(r) for r in results]
+        return [outcome_from_result(r) for r in results[:n]]
 
 
 def _unavailable(exc: Exception) -> GroundTruthUnavailable:
@@ -233,7 +258,9 @@ def measure_slopes_into_store(
 
     Returns the evaluations slope-major (all seeds of the first slope, then the next), the
     order of ``train_slopes``. ``progress(done, total)`` counts (slope, seed) pairs, stored
-    ones included.
+    ones included. A store with ``evaluate_seeds(motifs, evaluator, seeds, progress)``
+    (one list per seed, e.g. ``petridish.execution.ExecutingStore``) gets every seed in
+    one call; any other store gets one ``evaluate_many`` call per seed.
     """
     motifs = [s if isinstance(s, SigmoidSlope) else SigmoidSlope(s) for s in slopes]
     run_seeds = list(seeds)
@@ -246,7 +273,12 @@ def measure_slopes_into_store(
     evaluator = MnistSlopeEvaluator(data_dir, protocol)
     total = len(motifs) * len(run_seeds)
     by_seed: list[list[E]] = []
-    for i, seed in enumerate(run_seeds):
+    all_seeds = getattr(store, "evaluate_seeds", None)
+    if callable(all_seeds):
+        # A store that runs every (slope, seed) job at once (``ExecutingStore`` over
+        # workers): no seed waits for the one before it.
+        by_seed = [list(column) for column in all_seeds(motifs, evaluator, run_seeds, progress)]
+    for i, seed in enumerate(run_seeds if not by_seed else ()):
         offset = i * len(motifs)
 
         def seed_progress(done: int, _: int, offset: int = offset) -> None:

@@ -4,7 +4,8 @@ An ``Executor`` takes ``(evaluator, motifs, seed)`` work and hands back ``Comple
 outcomes as they finish; ``evaluate_many`` does the store's job through one (stored results
 are read back, the rest submitted, each outcome recorded by this process, the driver, as it
 arrives). ``RayExecutor`` needs the optional extra ``petridish[ray]``; Ray is imported only
-when one is made.
+when one is made. The search (``run_search(executor=...)``), ``compare_strategies`` and the
+``petridish search|truth|compare --workers N / --ray-address HOST:PORT`` commands use it.
 
 >>> from petridish.execution import InProcessExecutor, evaluate_many
 >>> with InProcessExecutor() as ex:                              # doctest: +SKIP

@@ -22,14 +22,18 @@ Contract, for every backend:
   outcome: ``as_completed`` raises it, and the executor drops the work still pending.
 * Backends with workers that can die retry a dead worker's batch (``max_retries``); a
   batch whose retries are spent gives ``failed`` outcomes naming the cause.
-* An executor is driven from one thread; ``close`` (or leaving its ``with`` block) drops
-  pending work and releases what it started; closing twice is harmless.
+* Threads may share an executor: each submits its own jobs and asks for them with
+  ``as_completed`` (one thread at a time waits on the backend and files what finished for
+  whoever asked). ``GroundTruthUnavailable`` reaches every thread whose jobs it dropped.
+  ``close`` (or leaving its ``with`` block) drops pending work and releases what it
+  started; closing twice is harmless; it is called once no thread uses the executor.
 """
 
 from __future__ import annotations
 
 import abc
 import itertools
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -167,7 +171,12 @@ class Executor(abc.ABC):
         self._ids = itertools.count()
         self._pending: set[int] = set()  # submitted, not yet handed back by _wait
         self._finished: dict[int, Completed] = {}  # handed back by _wait, not yet yielded
+        # Jobs dropped because the ground truth is unavailable -> the exception to raise.
+        self._lost: dict[int, GroundTruthUnavailable] = {}
         self._closed = False
+        # Guards the books above; one thread at a time is in _wait (``_waiting``).
+        self._cond = threading.Condition()
+        self._waiting = False
 
     # -- what a backend implements -------------------------------------------------------
 
@@ -205,41 +214,68 @@ class Executor(abc.ABC):
         for motif in motifs:
             if not isinstance(motif, Motif):
                 raise TypeError(f"expected a Motif, got {type(motif).__name__}: {motif!r}")
-        jobs = [
-            Job(next(self._ids), motif, evaluator.name, evaluator.protocol, seed)
-            for motif in motifs
-        ]
-        if not jobs:
-            return jobs
-        step = max(1, self._split(len(jobs), evaluator))
-        for lo in range(0, len(jobs), step):
-            batch = jobs[lo : lo + step]
-            self._pending.update(job.id for job in batch)
-            self._start(evaluator, batch)
+        with self._cond:
+            jobs = [
+                Job(next(self._ids), motif, evaluator.name, evaluator.protocol, seed)
+                for motif in motifs
+            ]
+            if not jobs:
+                return jobs
+            step = max(1, self._split(len(jobs), evaluator))
+            for lo in range(0, len(jobs), step):
+                batch = jobs[lo : lo + step]
+                self._pending.update(job.id for job in batch)
+                self._start(evaluator, batch)
         return jobs
 
     def as_completed(self, jobs: Iterable[Job]) -> Iterator[Completed]:
         """Yield a ``Completed`` for each of ``jobs`` as it finishes (each exactly once)."""
         wanted = {job.id for job in jobs}
-        unknown = wanted - self._pending - set(self._finished)
+        with self._cond:
+            unknown = wanted - self._pending - set(self._finished) - set(self._lost)
         if unknown:
             raise ValueError(f"jobs {sorted(unknown)[:5]} are not pending in this executor")
         while wanted:
-            ready = [jid for jid in wanted if jid in self._finished]
-            for jid in sorted(ready):
-                wanted.discard(jid)
-                yield self._finished.pop(jid)
-            if not wanted:
-                return
+            with self._cond:
+                # Take what finished for us; else wait on the backend ourselves, or for the
+                # thread that is waiting on it to file what it got.
+                while True:
+                    lost = [jid for jid in wanted if jid in self._lost]
+                    if lost:
+                        failure = self._lost[lost[0]]
+                        for jid in wanted:
+                            self._lost.pop(jid, None)
+                        raise failure
+                    ready = sorted(jid for jid in wanted if jid in self._finished)
+                    if ready or not self._waiting:
+                        break
+                    self._cond.wait()
+                taken = [self._finished.pop(jid) for jid in ready]
+                wanted.difference_update(ready)
+                if not taken:
+                    self._waiting = True
+            if taken:
+                yield from taken
+                continue
+            completions: list[Completed] = []
             try:
                 completions = self._wait()
-            except GroundTruthUnavailable:
-                self._drop()
-                self._pending.clear()
+            except GroundTruthUnavailable as exc:
+                with self._cond:
+                    self._drop()
+                    for jid in self._pending:
+                        self._lost[jid] = exc
+                    self._pending.clear()
+                    for jid in wanted:
+                        self._lost.pop(jid, None)
                 raise
-            for done in completions:
-                self._pending.discard(done.job.id)
-                self._finished[done.job.id] = done
+            finally:
+                with self._cond:
+                    self._waiting = False
+                    for done in completions:
+                        self._pending.discard(done.job.id)
+                        self._finished[done.job.id] = done
+                    self._cond.notify_all()
 
     def run(self, evaluator: Evaluator, motifs: Sequence[Motif], seed: int) -> list[Completed]:
         """Submit ``motifs`` and wait for all of them; completions in input order."""
@@ -250,7 +286,8 @@ class Executor(abc.ABC):
     @property
     def pending(self) -> int:
         """How many submitted jobs have not finished yet."""
-        return len(self._pending)
+        with self._cond:
+            return len(self._pending)
 
     def close(self) -> None:
         """Drop pending work and release the backend; closing twice is harmless."""
@@ -264,6 +301,7 @@ class Executor(abc.ABC):
         finally:
             self._pending.clear()
             self._finished.clear()
+            self._lost.clear()
             self._shutdown()
 
     def __enter__(self) -> Executor:

@@ -142,8 +142,9 @@ def evaluate_seeds(
 
 class ExecutingStore:
     """A store whose ``evaluate_many`` runs through ``executor``: for code written against
-    ``Store.evaluate_many`` (e.g. ``measure_slopes_into_store``), which can then be given
-    this instead of the store. Every other attribute is the store's."""
+    ``Store.evaluate_many`` (e.g. ``measure_slopes_into_store``, which also uses its
+    ``evaluate_seeds`` to submit all seeds' jobs together), which can then be given this
+    instead of the store. Every other attribute is the store's."""
 
     def __init__(self, store: Store, executor: Executor) -> None:
         self.store = store
@@ -157,6 +158,18 @@ class ExecutingStore:
         progress: ProgressFn | None = None,
     ) -> list[Evaluation]:
         return evaluate_many(self.store, motifs, evaluator, seed, progress, executor=self.executor)
+
+    def evaluate_seeds(
+        self,
+        motifs: Sequence[Motif],
+        evaluator: Evaluator,
+        seeds: Sequence[int],
+        progress: ProgressFn | None = None,
+    ) -> list[list[Evaluation]]:
+        """``evaluate_seeds`` through the executor: every (motif, seed) job at once."""
+        return evaluate_seeds(
+            self.store, motifs, evaluator, seeds, progress, executor=self.executor
+        )
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)

@@ -122,8 +122,10 @@ class RayExecutor(Executor):
             ``ray start --head``); None and no ``workers``: the ``RAY_ADDRESS`` variable.
             The cluster is left running by ``close``.
         batch_size: motifs per task (one ``evaluate_many`` call); None: the jobs submitted
-            together are split evenly over the cluster's task slots (one task per job for
-            an evaluator without ``evaluate_many``).
+            together are split evenly over the cluster's task slots, each batch rounded up
+            to whole chunks for an evaluator with an int ``chunk`` (models per compiled
+            program, as ``MnistSlopeEvaluator`` has); one task per job for an evaluator
+            without ``evaluate_many``.
         num_cpus, num_gpus: resources each task asks for.
         max_retries: how many times Ray runs a task again when its worker dies.
         connect_timeout: seconds to wait for the address to answer before giving up.
@@ -231,7 +233,14 @@ class RayExecutor(Executor):
             return self.batch_size
         if not has_evaluate_many(evaluator):
             return 1  # nothing to gain from batching: one task per job keeps workers fed
-        return math.ceil(n / min(n, self.slots))
+        step = math.ceil(n / min(n, self.slots))
+        chunk = getattr(evaluator, "chunk", None)
+        if isinstance(chunk, int) and not isinstance(chunk, bool) and chunk > 1:
+            # A trainer that compiles programs of ``chunk`` models (and pads a batch to
+            # whole chunks, e.g. MnistSlopeEvaluator) gains nothing from a smaller batch:
+            # whole chunks take fewer workers for the same wall time.
+            step = math.ceil(step / chunk) * chunk
+        return step
 
     def _evaluator_ref(self, evaluator: Evaluator) -> Any:
         # Keep the object with its ref: its id stays unique while it is cached.

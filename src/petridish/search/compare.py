@@ -40,8 +40,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,10 +60,17 @@ from petridish.report.comparison import (
     write_json,
     write_markdown,
 )
-from petridish.search.loop import SearchConfig, default_dish_config, evals_to_hit, run_search
+from petridish.search.loop import (
+    SearchConfig,
+    SearchResult,
+    default_dish_config,
+    evals_to_hit,
+    run_search,
+)
 
 if TYPE_CHECKING:
     from petridish.evaluators.base import Evaluator
+    from petridish.execution import Executor
     from petridish.search.space import SearchSpace
     from petridish.search.strategies.base import Strategy
     from petridish.store import Store
@@ -338,11 +347,19 @@ def compare_strategies(
     pool_size: int | None = None,
     target_losses: Sequence[float] = (),
     progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
+    parallel: int | None = None,
 ) -> ComparisonResult:
     """Run every entry on every seed (resuming runs already in ``store``) and measure them.
 
     ``pool_size`` (default: ``len(space.pool)`` when the space has a pool) enables the
     random-search check against the exact law.
+
+    ``executor`` runs the ground truth (``run_search(executor=...)``; None: in process).
+    ``parallel`` searches run at once, each in its own thread sharing the store and the
+    executor (None: 1 without an executor, one per seed with one). The
+    result does not depend on either: every search is a function of its configuration
+    and its ground truth. ``progress(done, total)`` counts finished searches.
     """
     if not entries:
         raise ValueError("compare_strategies needs at least one strategy entry")
@@ -359,27 +376,63 @@ def compare_strategies(
     if any(e.use_dish for e in entries):
         # What run_search will use: the given config, else the space's default.
         used_dish = (dish_config or default_dish_config(space.name)).to_json()
+    if parallel is None:
+        parallel = 1 if executor is None else len(seeds)
+    if isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1:
+        raise ValueError(f"parallel must be an int >= 1 or None, got {parallel!r}")
     t0 = time.perf_counter()
-    total, done = len(entries) * len(seeds), 0
+    total = len(entries) * len(seeds)
+    done = 0
+    lock = threading.Lock()  # guards ``done`` and the progress call
+
+    def one(entry: StrategyEntry, seed: int) -> SearchResult:
+        nonlocal done
+        config = SearchConfig(
+            space=space.name,
+            strategy=entry.strategy.name,
+            use_dish=entry.use_dish,
+            budget_evals=schedule.budget,
+            seed=int(seed),
+            warmup=schedule.warmup,
+            proposals=schedule.proposals,
+            per_iteration=schedule.per_iteration,
+            dish_config=None if dish_config is None else dish_config.to_json(),
+        )
+        res = run_search(
+            config,
+            space=space,
+            strategy=entry.strategy,
+            evaluator=evaluator,
+            store=store,
+            executor=executor,
+        )
+        logger.info(
+            "compare: %s seed %d: first target after %s evaluations",
+            entry.label,
+            seed,
+            evals_to_hit(res, targets),
+        )
+        with lock:
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        return res
+
+    pairs = [(entry, int(seed)) for entry in entries for seed in seeds]
+    if parallel == 1:
+        runs = [one(entry, seed) for entry, seed in pairs]
+    else:
+        # Each search is one thread; they share the store (thread-safe, one connection
+        # under a lock: still one writer process) and the executor, whose workers then run
+        # several searches' evaluations side by side. Results are collected in order.
+        with ThreadPoolExecutor(max_workers=min(parallel, len(pairs))) as pool:
+            futures = [pool.submit(one, entry, seed) for entry, seed in pairs]
+            runs = [future.result() for future in futures]
     results: list[EntryResult] = []
-    for entry in entries:
+    for i, entry in enumerate(entries):
         hits: list[int | None] = []
         curves, run_ids, walls, dish_s = [], [], [], []
-        for seed in seeds:
-            config = SearchConfig(
-                space=space.name,
-                strategy=entry.strategy.name,
-                use_dish=entry.use_dish,
-                budget_evals=schedule.budget,
-                seed=int(seed),
-                warmup=schedule.warmup,
-                proposals=schedule.proposals,
-                per_iteration=schedule.per_iteration,
-                dish_config=None if dish_config is None else dish_config.to_json(),
-            )
-            res = run_search(
-                config, space=space, strategy=entry.strategy, evaluator=evaluator, store=store
-            )
+        for res in runs[i * len(seeds) : (i + 1) * len(seeds)]:
             hits.append(evals_to_hit(res, targets))
             curve = np.full(schedule.budget, np.inf)
             if len(res):
@@ -389,15 +442,6 @@ def compare_strategies(
             run_ids.append(res.run_id)
             walls.append(res.wall_seconds)
             dish_s.append(res.dish_fit_seconds)
-            done += 1
-            logger.info(
-                "compare: %s seed %d: first target after %s evaluations",
-                entry.label,
-                seed,
-                hits[-1],
-            )
-            if progress is not None:
-                progress(done, total)
         results.append(
             EntryResult(
                 label=entry.label,

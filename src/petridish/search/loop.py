@@ -81,6 +81,8 @@ import numpy as np
 
 from petridish._logging import logger
 from petridish.dish.config import DishConfig
+from petridish.execution import Executor
+from petridish.execution import evaluate_many as execution_evaluate_many
 from petridish.motifs.base import Motif, motif_from_json
 from petridish.predictor import Predictor
 from petridish.search.predictors import DISH_PREDICTORS, NO_PREDICTOR, make_predictor
@@ -408,8 +410,10 @@ class _Run:
         predictor: Predictor | None,
         progress: ProgressFn | None,
         fit_progress: FitProgressFn | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.config = config
+        self.executor = executor
         self.run_id = run_id
         self.space = space
         self.strategy = strategy
@@ -463,7 +467,13 @@ class _Run:
             if self.progress is not None:
                 self.progress(base + done, self.config.budget_evals, self.best)
 
-        return self.store.evaluate_many(list(motifs), self.evaluator, seed, progress=step)
+        if self.executor is None:
+            return self.store.evaluate_many(list(motifs), self.evaluator, seed, progress=step)
+        # Same semantics as Store.evaluate_many: stored results read back, the rest
+        # submitted together and each recorded by this process as it completes.
+        return execution_evaluate_many(
+            self.store, list(motifs), self.evaluator, seed, progress=step, executor=self.executor
+        )
 
     # -- replay ---------------------------------------------------------------------------
     def replay(self, records: Sequence[IterationRecord]) -> int:
@@ -772,6 +782,7 @@ def run_search(
     run_id: str | None = None,
     progress: ProgressFn | None = None,
     fit_progress: FitProgressFn | None = None,
+    executor: Executor | None = None,
 ) -> SearchResult:
     """Run (or resume) the search ``config`` describes; see the module docstring.
 
@@ -788,6 +799,13 @@ def run_search(
     ``run_id`` is a ``StoreError``.
     ``progress`` is called after every evaluation, ``fit_progress`` after every outer step
     of a dish fit. ``GroundTruthUnavailable`` from the evaluator propagates (see above).
+
+    ``executor`` (``petridish.execution``) runs the ground truth: None evaluates in this
+    process through ``store.evaluate_many`` (the default); an ``InProcessExecutor`` or a
+    ``RayExecutor`` gets each iteration's (and the warm-up's) missing evaluations submitted
+    together, and this process records each outcome as it arrives. The executor never
+    changes what is chosen or stored (evaluators are pure in (motif, seed)), nor how the
+    run resumes; it is not closed here.
     """
     t0 = time.perf_counter()
     config = _check_names(config, space, strategy, evaluator)
@@ -801,7 +819,18 @@ def run_search(
     if predictor_params:
         started["predictor_params"] = predictor_params
     store.start_run(run_id, started)
-    run = _Run(config, run_id, space, strategy, evaluator, store, chosen, progress, fit_progress)
+    run = _Run(
+        config,
+        run_id,
+        space,
+        strategy,
+        evaluator,
+        store,
+        chosen,
+        progress,
+        fit_progress,
+        executor,
+    )
 
     start = run.replay(store.iterations(run_id))
     if start > 0:

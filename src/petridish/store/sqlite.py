@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import sqlite3
 import threading
@@ -53,11 +52,20 @@ from typing import Any
 
 import petridish.motifs  # noqa: F401  (registers every motif kind, so rows can be rebuilt)
 from petridish._logging import logger
+from petridish._validation import (
+    finite_float,
+    integer,
+    nonnegative_float,
+    nonnegative_int,
+    number,
+    positive_int,
+)
 from petridish.evaluators.base import (
     STATUSES,
     Evaluator,
     GroundTruthUnavailable,
     Outcome,
+    evaluate_batch,
     has_evaluate_many,
 )
 from petridish.motifs.base import Motif, motif_from_json
@@ -147,9 +155,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
         self.path = Path(path)
-        if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout >= 0):
-            raise ValueError(f"store timeout must be a finite number >= 0, got {timeout!r}")
-        self.timeout = float(timeout)
+        self.timeout = nonnegative_float(timeout, "store timeout")
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a directory, not a petridish store file")
         if not self.path.parent.is_dir():
@@ -343,7 +349,7 @@ class Store:
     def get(self, motif: Motif, evaluator: str, protocol: str, seed: int) -> Evaluation | None:
         """The current evaluation of this key (any status, ``failed`` included), or None."""
         _check_motif(motif)
-        _check_key(evaluator, protocol, seed)
+        seed = _check_key(evaluator, protocol, seed)
         with self._read() as conn:
             row = conn.execute(
                 f"SELECT {_EVAL_COLUMNS} FROM evaluations "
@@ -379,13 +385,13 @@ class Store:
         outcome is stored in its place (with a new id).
         """
         _check_motif(motif)
-        _check_key(evaluator, protocol, seed)
+        seed = _check_key(evaluator, protocol, seed)
         if not isinstance(outcome, Outcome):
             raise TypeError(f"record needs an Outcome, got {type(outcome).__name__}")
-        wall = _finite(wall_seconds, "wall_seconds")
+        wall = finite_float(wall_seconds, "wall_seconds")
         if wall < 0:
             raise ValueError(f"wall_seconds must be >= 0, got {wall_seconds!r}")
-        started = _finite(started_at, "started_at")
+        started = finite_float(started_at, "started_at")
         # Encode before the transaction: a bad value fails without touching the file.
         values = (
             motif.digest,
@@ -479,9 +485,10 @@ class Store:
         """Evaluations of ``motifs`` in input order, running only the ones without a stored
         result (not stored, or stored as ``failed``).
 
-        Missing motifs (each distinct one once) go to ``evaluator.evaluate_many`` in
-        batches of ``batch_size`` (all at once when None) when the evaluator has it, else
-        to ``evaluate`` one at a time; each is recorded as soon as its outcome is known.
+        Missing motifs (each distinct one once) go through ``evaluators.evaluate_batch``
+        (the one batching path): to ``evaluator.evaluate_many`` in batches of
+        ``batch_size`` (all at once when None) when the evaluator has it, else to
+        ``evaluate`` one at a time; each is recorded as soon as its outcome is known.
         A batch that raises is retried one motif at a time, so one bad motif cannot fail
         the others. ``progress(done, total)`` counts motifs, stored ones included.
         """
@@ -489,10 +496,8 @@ class Store:
         motifs = list(motifs)
         for motif in motifs:
             _check_motif(motif)
-        if batch_size is not None and (
-            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-        ):
-            raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+        if batch_size is not None:
+            batch_size = positive_int(batch_size, "batch_size")
         name, protocol = evaluator.name, evaluator.protocol
         done: dict[str, Evaluation] = {}
         missing: dict[str, Motif] = {}  # canonical JSON -> motif; each distinct motif once
@@ -525,39 +530,44 @@ class Store:
             seed,
         )
         todo = list(missing.values())
-        if not has_evaluate_many(evaluator):
-            # One at a time: each is recorded before the next one starts.
-            for motif in todo:
-                done[motif.canonical()] = self.evaluate(motif, evaluator, seed)
-                report()
-            return [done[key] for key in keys]
-        step = len(todo) if batch_size is None else batch_size
+        batched = has_evaluate_many(evaluator)
+        # Without evaluate_many the batches hold one motif: evaluate_batch then calls
+        # evaluate, and each outcome is recorded before the next motif starts.
+        step = 1 if not batched else len(todo) if batch_size is None else batch_size
         for lo in range(0, len(todo), step):
             batch = todo[lo : lo + step]
+            if not batched:
+                # As in ``evaluate``: another process may have stored a result while the
+                # motifs before this one ran; then it is not run again.
+                stored = self.get(batch[0], name, protocol, seed)
+                if stored is not None and stored.status != "failed":
+                    done[batch[0].canonical()] = stored
+                    report()
+                    continue
             started_at = time.time()
             t0 = time.perf_counter()
             try:
-                outcomes = list(evaluator.evaluate_many(batch, seed))  # type: ignore[attr-defined]
-                if len(outcomes) != len(batch) or not all(isinstance(o, Outcome) for o in outcomes):
-                    raise TypeError(
-                        f"evaluate_many returned {len(outcomes)} items for {len(batch)} "
-                        "motifs; expected one Outcome per motif"
-                    )
+                outcomes = evaluate_batch(evaluator, batch, seed)
+                if batched and not all(isinstance(o, Outcome) for o in outcomes):
+                    raise TypeError("evaluate_many returned items that are not Outcomes")
             except GroundTruthUnavailable:
                 raise  # nothing can be evaluated: not a failure of these motifs
             except Exception as exc:
-                logger.warning(
-                    "store %s: batched %s/%s failed (%s: %s); evaluating one at a time",
-                    self.path,
-                    name,
-                    protocol,
-                    type(exc).__name__,
-                    exc,
-                )
-                for motif in batch:
-                    done[motif.canonical()] = self.evaluate(motif, evaluator, seed)
-                    report()
-                continue
+                if not batched:
+                    outcomes = [_failed(evaluator, batch[0], seed, exc)]
+                else:
+                    logger.warning(
+                        "store %s: batched %s/%s failed (%s: %s); evaluating one at a time",
+                        self.path,
+                        name,
+                        protocol,
+                        type(exc).__name__,
+                        exc,
+                    )
+                    for motif in batch:
+                        done[motif.canonical()] = self.evaluate(motif, evaluator, seed)
+                        report()
+                    continue
             # The batch's time is shared equally: the motifs trained side by side.
             share = (time.perf_counter() - t0) / len(batch)
             for motif, outcome in zip(batch, outcomes, strict=True):
@@ -566,7 +576,7 @@ class Store:
                     name,
                     protocol,
                     seed,
-                    outcome,
+                    _checked(outcome),
                     wall_seconds=share,
                     started_at=started_at,
                 )
@@ -585,8 +595,8 @@ class Store:
         """Stored evaluations matching every given filter, ordered by id (insertion)."""
         if status is not None and status not in STATUSES:
             raise ValueError(f"status filter must be one of {STATUSES}, got {status!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"seed filter must be an int, got {seed!r}")
+        if seed is not None:
+            seed = integer(seed, "seed filter")
         return self._select(
             "evaluations",
             evaluator=evaluator,
@@ -624,7 +634,7 @@ class Store:
         """Every attempt at this key, oldest first: the replaced failed attempts, then the
         current evaluation (if any)."""
         _check_motif(motif)
-        _check_key(evaluator, protocol, seed)
+        seed = _check_key(evaluator, protocol, seed)
         key = (motif.digest, evaluator, protocol, seed)
         where = "WHERE motif_hash = ? AND evaluator = ? AND protocol = ? AND seed = ?"
         with self._read() as conn:
@@ -716,15 +726,14 @@ class Store:
         ``proposed``), or None when no dish was used.
         """
         _check_run_id(run_id)
-        if isinstance(iteration, bool) or not isinstance(iteration, int) or iteration < 0:
-            raise ValueError(f"iteration must be an int >= 0, got {iteration!r}")
+        iteration = nonnegative_int(iteration, "iteration")
         for motif in (*proposed, *evaluated):
             _check_motif(motif)
         proposed_json = [m.canonical() for m in proposed]
         evaluated_json = [m.canonical() for m in evaluated]
         predicted_list: list[float] | None = None
         if predicted is not None:
-            predicted_list = [_number(p, "prediction") for p in predicted]
+            predicted_list = [number(p, "prediction") for p in predicted]
             if len(predicted_list) != len(proposed_json):
                 raise ValueError(
                     f"got {len(predicted_list)} predictions for {len(proposed_json)} "
@@ -781,8 +790,7 @@ class Store:
         stored and are read back where chosen again).
         """
         _check_run_id(run_id)
-        if isinstance(after, bool) or not isinstance(after, int):
-            raise ValueError(f"after must be an int, got {after!r}")
+        after = integer(after, "after")
         with self._write() as conn:
             cursor = conn.execute(
                 "DELETE FROM iterations WHERE run_id = ? AND iteration > ?", (run_id, after)
@@ -833,16 +841,26 @@ def _run_one(evaluator: Evaluator, motif: Motif, seed: int) -> Outcome:
     except GroundTruthUnavailable:
         raise
     except Exception as exc:
-        logger.warning(
-            "evaluator %s/%s failed on %s (seed %d): %s: %s",
-            evaluator.name,
-            evaluator.protocol,
-            motif.canonical(),
-            seed,
-            type(exc).__name__,
-            exc,
-        )
-        return Outcome("failed", reason=f"{type(exc).__name__}: {exc}")
+        return _failed(evaluator, motif, seed, exc)
+    return _checked(outcome)
+
+
+def _failed(evaluator: Evaluator, motif: Motif, seed: int, exc: Exception) -> Outcome:
+    """The ``failed`` outcome recording ``exc``, raised by the evaluator on ``motif``."""
+    logger.warning(
+        "evaluator %s/%s failed on %s (seed %d): %s: %s",
+        evaluator.name,
+        evaluator.protocol,
+        motif.canonical(),
+        seed,
+        type(exc).__name__,
+        exc,
+    )
+    return Outcome("failed", reason=f"{type(exc).__name__}: {exc}")
+
+
+def _checked(outcome: object) -> Outcome:
+    """``outcome`` if it is an ``Outcome``, else a ``failed`` one saying what came back."""
     if not isinstance(outcome, Outcome):
         return Outcome(
             "failed", reason=f"evaluator returned {type(outcome).__name__}, not an Outcome"
@@ -924,16 +942,17 @@ def _check_motif(motif: object) -> None:
         raise TypeError(f"expected a Motif, got {type(motif).__name__}: {motif!r}")
 
 
-def _check_key(evaluator: object, protocol: object, seed: object) -> None:
+def _check_key(evaluator: object, protocol: object, seed: object) -> int:
+    """Check a key's evaluator and protocol names; return its seed as a plain int."""
     if not isinstance(evaluator, str) or not evaluator:
         raise ValueError(f"evaluator name must be a non-empty string, got {evaluator!r}")
     if not isinstance(protocol, str) or not protocol:
         raise ValueError(f"protocol must be a non-empty string, got {protocol!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
+    seed = integer(seed, "seed")
     # SQLite integers are signed 64-bit.
     if not -(2**63) <= seed < 2**63:
         raise ValueError(f"seed must fit in 64 bits, got {seed!r}")
+    return seed
 
 
 def _check_evaluator(evaluator: object) -> None:
@@ -947,19 +966,3 @@ def _check_evaluator(evaluator: object) -> None:
 def _check_run_id(run_id: object) -> None:
     if not isinstance(run_id, str) or not run_id:
         raise ValueError(f"run_id must be a non-empty string, got {run_id!r}")
-
-
-def _finite(value: object, what: str) -> float:
-    number = _number(value, what)
-    if not math.isfinite(number):
-        raise ValueError(f"{what} must be finite, got {value!r}")
-    return number
-
-
-def _number(value: object, what: str) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"{what} must be a number, got {value!r}")
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a number, got {value!r}") from None

@@ -2,9 +2,11 @@
 
 ``slope_table()`` returns the bundled ``(slopes, accuracies)`` arrays measured with this
 package's own trainer (``petridish.truth.mnist_mlp``); ``load_table(path)`` reads a CSV.
+``TrainingProtocol`` (old name ``Protocol``, kept as an alias) says how that trainer measures.
 """
 
 from petridish.truth.bundled import slope_table, slope_table_protocol
+from petridish.truth.mnist_mlp import Protocol, TrainingProtocol
 from petridish.truth.table import SlopeTable, TableError, read_slope_csv
 
 
@@ -15,8 +17,10 @@ def bundled_table() -> SlopeTable:
 
 
 __all__ = [
+    "Protocol",
     "SlopeTable",
     "TableError",
+    "TrainingProtocol",
     "bundled_table",
     "read_slope_csv",
     "slope_table",

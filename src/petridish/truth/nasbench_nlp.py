@@ -60,6 +60,7 @@ from typing import Any
 import numpy as np
 
 from petridish._logging import logger
+from petridish._validation import integer, nonnegative_int, positive_int
 from petridish.data.mnist import CACHE_DIR_ENV, DATA_DIR_ENV
 
 __all__ = [
@@ -187,25 +188,23 @@ class CellLog:
 
     def val_loss_at(self, epoch: int) -> float:
         """Validation loss after ``epoch`` epochs (1-based), e.g. for early-stopping baselines."""
-        if isinstance(epoch, bool) or not isinstance(epoch, int | np.integer):
-            raise TypeError(f"epoch must be an int, got {type(epoch).__name__}")
+        epoch = integer(epoch, "epoch", error=TypeError)
         if not 1 <= epoch <= self.epochs:
             raise ValueError(
                 f"epoch {epoch} out of range for log {self.name!r}, which records epochs "
                 f"1..{self.epochs}"
             )
-        return self.val_losses[int(epoch) - 1]
+        return self.val_losses[epoch - 1]
 
     def cost_seconds(self, epochs: int | None = None) -> float:
         """Training wall time (s) of the first ``epochs`` epochs (all recorded ones if None)."""
         n = self.epochs if epochs is None else epochs
-        if isinstance(n, bool) or not isinstance(n, int | np.integer):
-            raise TypeError(f"epochs must be an int or None, got {type(n).__name__}")
+        n = integer(n, "epochs", error=TypeError)
         if not 0 <= n <= self.epochs:
             raise ValueError(
                 f"epochs {n} out of range for log {self.name!r}, which records {self.epochs}"
             )
-        return math.fsum(self.wall_times[: int(n)])
+        return math.fsum(self.wall_times[:n])
 
     def canonical_recipe(self) -> str:
         """The recipe as JSON with sorted keys and no spaces: equal cells, equal strings."""
@@ -338,18 +337,14 @@ def parse_log(data: object, name: str) -> CellLog:
     num_params = data["num_params"]
     if isinstance(num_params, float) and num_params.is_integer():
         num_params = int(num_params)
-    if isinstance(num_params, bool) or not isinstance(num_params, int) or num_params < 0:
-        raise NasBenchNLPFormatError(
-            f"log {name!r}: 'num_params' must be a non-negative integer, got {num_params!r}"
-        )
+    num_params = nonnegative_int(
+        num_params, f"log {name!r}: 'num_params'", error=NasBenchNLPFormatError
+    )
     status = data["status"]
     if not isinstance(status, str):
         raise NasBenchNLPFormatError(f"log {name!r}: 'status' must be a string, got {status!r}")
     planned = data.get("epochs", EPOCHS)
-    if isinstance(planned, bool) or not isinstance(planned, int) or planned < 1:
-        raise NasBenchNLPFormatError(
-            f"log {name!r}: 'epochs' must be a positive integer, got {planned!r}"
-        )
+    planned = positive_int(planned, f"log {name!r}: 'epochs'", error=NasBenchNLPFormatError)
     wall_times = _float_list(data, "wall_times", name)
     bad = [t for t in wall_times if not (math.isfinite(t) and t >= 0.0)]
     if bad:
