@@ -65,6 +65,15 @@ def mnist_dir() -> Path:
     return root
 
 
+def ptb_dir() -> Path:
+    """The directory holding ``ptb/`` (``$PETRIDISH_DATA_DIR`` or the shared data)."""
+    env = os.environ.get("PETRIDISH_DATA_DIR")
+    root = Path(env) if env else SHARED / "data"
+    if not (root / "ptb" / "ptb.train.txt").is_file():
+        pytest.skip(f"PTB not found under {root} (optional resource)")
+    return root
+
+
 # ----------------------------------------------------------------- toy training sets
 
 

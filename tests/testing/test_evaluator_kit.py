@@ -11,8 +11,9 @@ import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
-from _kit_data import mnist_dir, nlp_oracle
+from _kit_data import mnist_dir, nlp_oracle, ptb_dir
 
 import petridish.evaluators
 import petridish.truth
@@ -20,8 +21,10 @@ from petridish.evaluators import MnistSlopeEvaluator, Outcome, TabularEvaluator
 from petridish.evaluators.base import Evaluator
 from petridish.motifs import SigmoidSlope
 from petridish.motifs.base import Motif
+from petridish.motifs.cell import random_cell
 from petridish.search.spaces import space_specs
 from petridish.testing import EvaluatorKit
+from petridish.truth.lm import LanguageModelEvaluator, LMProtocol
 
 
 class FakeEvaluator:
@@ -47,10 +50,35 @@ class EvaluatorCase:
     motifs: Callable[[], Sequence[Motif]]
     rtol: float = 0.0
     atol: float = 0.0
+    volatile: frozenset[str] = frozenset()
 
 
 def _slopes() -> list[Motif]:
     return [SigmoidSlope(0.5), SigmoidSlope(1.0)]
+
+
+def _small_cells() -> list[Motif]:
+    # Two cells of one shape (2 nodes, 1 state): one compiled language model serves both.
+    rng = np.random.default_rng(0)
+    return [random_cell(rng, n_nodes=2, n_states=1) for _ in range(2)]
+
+
+# The cheapest language model that still trains: about 10 s on 2 cores (one compilation).
+LM_KIT = LMProtocol(
+    name="kit_tiny",
+    embedding=8,
+    hidden=8,
+    layers=1,
+    batch=4,
+    bptt=5,
+    epochs=1,
+    optimizer="adam",
+    lr=0.05,
+    clip=1.0,
+    tokens_per_epoch=240,
+    val_tokens=200,
+    eval_batch=4,
+)
 
 
 def _pool_cells() -> list[Motif]:
@@ -68,6 +96,12 @@ CASES: dict[str, EvaluatorCase] = {
         0.0,
     ),
     "nasbench_nlp_wt2": EvaluatorCase(TabularEvaluator, nlp_oracle, _pool_cells),
+    "lm_ptb": EvaluatorCase(
+        LanguageModelEvaluator,
+        lambda: LanguageModelEvaluator("ptb", LM_KIT, ptb_dir(), chunk=1, download=False),
+        _small_cells,
+        volatile=frozenset({"seconds"}),  # wall-clock training time
+    ),
     "fake": EvaluatorCase(FakeEvaluator, FakeEvaluator, _slopes),
 }
 
@@ -76,6 +110,7 @@ def _kit_class(name: str, case: EvaluatorCase) -> type[EvaluatorKit]:
     class Kit(EvaluatorKit):
         rtol = case.rtol
         atol = case.atol
+        volatile_metrics = case.volatile
 
         @pytest.fixture(scope="class")
         @classmethod

@@ -8,7 +8,9 @@ Subclass ``EvaluatorKit`` and provide, class-scoped or wider:
 
 and optionally override ``seed`` (default 0) and the class attributes ``rtol`` / ``atol``,
 the tolerance between a batched and a one-by-one evaluation (a trained evaluator may
-batch models differently: "up to float rounding").
+batch models differently: "up to float rounding"), and ``volatile_metrics``, the names of
+metrics that measure the run rather than the motif (e.g. wall-clock ``seconds``): they must
+be present in every repeat but may differ.
 
 The kit checks the ``name`` / ``protocol`` strings and the ``Evaluator`` protocol, that every
 outcome is an ``Outcome`` with a known status and a finite loss when ``ok``, one outcome per
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import math
 import pickle
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import ClassVar
 
 import pytest
@@ -39,16 +41,24 @@ from petridish.motifs.base import Motif
 __all__ = ["EvaluatorKit", "assert_same_outcome"]
 
 
-def assert_same_outcome(a: Outcome, b: Outcome, *, rtol: float = 0.0, atol: float = 0.0) -> None:
+def assert_same_outcome(
+    a: Outcome,
+    b: Outcome,
+    *,
+    rtol: float = 0.0,
+    atol: float = 0.0,
+    volatile: Collection[str] = (),
+) -> None:
     """``a`` and ``b`` agree: same status and metric names, losses and metrics within
-    tolerance (NaN equals NaN), same curve length."""
+    tolerance (NaN equals NaN; metrics named in ``volatile`` are not compared), same
+    curve."""
     assert a.status == b.status, (a, b)
     if a.loss is None or b.loss is None:
         assert a.loss is b.loss, (a, b)
     else:
         assert a.loss == pytest.approx(b.loss, rel=rtol, abs=atol), (a, b)
     assert set(a.metrics) == set(b.metrics)
-    for key in a.metrics:
+    for key in set(a.metrics) - set(volatile):
         assert a.metrics[key] == pytest.approx(b.metrics[key], rel=rtol, abs=atol, nan_ok=True)
     assert len(a.curve) == len(b.curve)
     assert list(a.curve) == pytest.approx(list(b.curve), rel=rtol, abs=atol, nan_ok=True)
@@ -59,6 +69,10 @@ class EvaluatorKit:
 
     rtol: ClassVar[float] = 0.0
     atol: ClassVar[float] = 0.0
+    volatile_metrics: ClassVar[frozenset[str]] = frozenset()
+
+    def _same(self, a: Outcome, b: Outcome) -> None:
+        assert_same_outcome(a, b, rtol=self.rtol, atol=self.atol, volatile=self.volatile_metrics)
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -108,7 +122,7 @@ class EvaluatorKit:
     ) -> None:
         again = evaluate_batch(evaluator, list(motifs), seed)
         for a, b in zip(outcomes, again, strict=True):
-            assert_same_outcome(a, b, rtol=self.rtol, atol=self.atol)
+            self._same(a, b)
 
     def test_many_equals_one_by_one_in_order(
         self, evaluator: Evaluator, motifs: Sequence[Motif], seed: int, outcomes: list[Outcome]
@@ -116,7 +130,7 @@ class EvaluatorKit:
         # ``outcomes`` came through ``evaluate_many`` where the evaluator offers it.
         singles = [evaluator.evaluate(m, seed) for m in motifs]
         for a, b in zip(outcomes, singles, strict=True):
-            assert_same_outcome(a, b, rtol=self.rtol, atol=self.atol)
+            self._same(a, b)
 
     def test_empty_batch(self, evaluator: Evaluator, seed: int) -> None:
         assert evaluate_batch(evaluator, [], seed) == []
@@ -128,6 +142,4 @@ class EvaluatorKit:
     ) -> None:
         copy = pickle.loads(pickle.dumps(evaluator))
         assert (copy.name, copy.protocol) == (evaluator.name, evaluator.protocol)
-        assert_same_outcome(
-            copy.evaluate(motifs[0], seed), outcomes[0], rtol=self.rtol, atol=self.atol
-        )
+        self._same(copy.evaluate(motifs[0], seed), outcomes[0])
