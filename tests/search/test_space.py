@@ -118,6 +118,10 @@ def test_slope_space_errors_name_the_value() -> None:
         SlopeSpace(n_points=1)
     with pytest.raises(ValueError, match="-0.5"):
         SlopeSpace(step=-0.5)
+    with pytest.raises(ValueError, match="n_points must be an int >= 2, got True"):
+        SlopeSpace(n_points=True)
+    with pytest.raises(ValueError, match="n must be an int >= 0, got True"):
+        space.random_genes(np.random.default_rng(0), True)
 
 
 # --------------------------------------------------------------------- cells (synthetic)
