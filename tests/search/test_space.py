@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,9 @@ import pytest
 from petridish.motifs.cell import Cell, random_cell
 from petridish.motifs.slope import SigmoidSlope
 from petridish.search.space import CellPoolSpace, SearchSpace, SlopeSpace
+from shared_paths import SHARED_REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE = SHARED_REFERENCE
 NLP_ZIP = REFERENCE / "nasbench_nlp_wikitext2_logs.zip"
 
 
