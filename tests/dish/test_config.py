@@ -1,3 +1,6 @@
+import json
+
+import numpy as np
 import pytest
 
 from petridish import DishConfig
@@ -92,5 +95,9 @@ def test_bad_values_keep_their_messages() -> None:
         DishConfig.for_slopes(outer_l2=-1)
     with pytest.raises(ValueError, match=r"min_train_spearman must be in \[-1, 1\], got 1.5"):
         DishConfig.for_slopes(min_train_spearman=1.5)
-    # Ints are accepted wherever a float is (the default's type is not forced on them).
+    # Ints are accepted wherever a float is; NumPy ints become plain ints (JSON-ready).
     assert DishConfig.for_slopes(init_scale=2).init_scale == 2
+    cfg = DishConfig.for_slopes(restarts=np.int64(3), patience=np.int32(2))
+    assert type(cfg.restarts) is int and type(cfg.patience) is int
+    assert cfg == DishConfig.for_slopes(restarts=3, patience=2)
+    assert DishConfig.from_json(json.loads(json.dumps(cfg.to_json()))) == cfg

@@ -61,15 +61,15 @@ class NNSurrogateConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.hidden, tuple):
             raise ValueError(f"hidden must be a tuple of positive ints, got {self.hidden!r}")
-        for i, width in enumerate(self.hidden):
-            positive_int(width, f"hidden[{i}]")
+        hidden = tuple(positive_int(w, f"hidden[{i}]") for i, w in enumerate(self.hidden))
+        object.__setattr__(self, "hidden", hidden)
         if self.activation not in ("relu", "tanh"):
             raise ValueError(f"activation must be 'relu' or 'tanh', got {self.activation!r}")
         for name in ("learning_rate", "decay_rate"):
             positive_float(getattr(self, name), name)
         nonnegative_float(self.l2, "l2")
         for name in ("decay_steps", "steps", "batch_size"):
-            positive_int(getattr(self, name), name)
+            object.__setattr__(self, name, positive_int(getattr(self, name), name))
 
 
 def trace_count() -> int:

@@ -105,9 +105,11 @@ class ParamCountConfig:
     direction: Direction = "more_is_better"
 
     def __post_init__(self) -> None:
-        positive_int(self.hidden, "ParamCountConfig.hidden")
+        object.__setattr__(self, "hidden", positive_int(self.hidden, "ParamCountConfig.hidden"))
         if self.input_size is not None:
-            positive_int(self.input_size, "ParamCountConfig.input_size")
+            object.__setattr__(
+                self, "input_size", positive_int(self.input_size, "ParamCountConfig.input_size")
+            )
         if self.direction not in DIRECTIONS:
             raise ValueError(
                 f"ParamCountConfig.direction must be one of {DIRECTIONS}, got {self.direction!r}"

@@ -31,7 +31,7 @@ import importlib
 import logging
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +80,14 @@ def _check_inputs(encoding: EncodingKind, max_nodes: int, target: TargetKind) ->
     transform_targets(np.arange(2.0), target)  # validates the name
 
 
+def _int_field(
+    config: object, name: str, check: Callable[[object, str], int] = positive_int
+) -> None:
+    """Check ``config.name`` with ``check`` and store it as a plain ``int`` (frozen configs)."""
+    value = check(getattr(config, name), f"{type(config).__name__}.{name}")
+    object.__setattr__(config, name, value)
+
+
 def _in_range(owner: str, name: str, value: float, lo: float, hi: float) -> None:
     x = number(value, f"{owner}.{name}")
     if not (math.isfinite(x) and lo < x <= hi):
@@ -98,8 +106,8 @@ class RandomForestConfig:
     target: TargetKind = "rank_normal"
 
     def __post_init__(self) -> None:
-        positive_int(self.n_estimators, "RandomForestConfig.n_estimators")
-        positive_int(self.min_samples_leaf, "RandomForestConfig.min_samples_leaf")
+        _int_field(self, "n_estimators")
+        _int_field(self, "min_samples_leaf")
         _in_range("RandomForestConfig", "max_features", self.max_features, 0.0, 1.0)
         _check_inputs(self.encoding, self.max_nodes, self.target)
 
@@ -127,8 +135,8 @@ class GradientBoostingConfig:
     target: TargetKind = "rank_normal"
 
     def __post_init__(self) -> None:
-        positive_int(self.n_estimators, "GradientBoostingConfig.n_estimators")
-        positive_int(self.max_depth, "GradientBoostingConfig.max_depth")
+        _int_field(self, "n_estimators")
+        _int_field(self, "max_depth")
         _in_range("GradientBoostingConfig", "learning_rate", self.learning_rate, 0.0, 1.0)
         _in_range("GradientBoostingConfig", "subsample", self.subsample, 0.0, 1.0)
         _check_inputs(self.encoding, self.max_nodes, self.target)
@@ -157,7 +165,7 @@ class GaussianProcessConfig:
     def __post_init__(self) -> None:
         if self.nu not in (0.5, 1.5, 2.5):
             raise ValueError(f"GaussianProcessConfig.nu must be 0.5, 1.5 or 2.5, got {self.nu!r}")
-        nonnegative_int(self.n_restarts, "GaussianProcessConfig.n_restarts")
+        _int_field(self, "n_restarts", nonnegative_int)
         _check_inputs(self.encoding, self.max_nodes, self.target)
 
     def build(self, seed: int) -> Any:

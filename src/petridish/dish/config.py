@@ -125,13 +125,14 @@ class DishConfig:
             "ensemble",
         )
         for name in positive_ints:
-            positive_int(getattr(self, name), f"DishConfig.{name}")
-        nonnegative_int(self.outer_steps, "DishConfig.outer_steps")
+            object.__setattr__(self, name, positive_int(getattr(self, name), f"DishConfig.{name}"))
+        for name in ("outer_steps", "retries", "patience"):
+            value = nonnegative_int(getattr(self, name), f"DishConfig.{name}")
+            object.__setattr__(self, name, value)
         for name in ("init_scale", "inner_lr", "outer_lr", "outer_decay"):
             positive_float(getattr(self, name), f"DishConfig.{name}")
         for name in ("inner_l2", "outer_l2", "inner_eps_root", "outer_noise"):
             nonnegative_float(getattr(self, name), f"DishConfig.{name}")
-        nonnegative_int(self.retries, "DishConfig.retries")
         spearman = finite_float(self.min_train_spearman, "DishConfig.min_train_spearman")
         if not -1.0 <= spearman <= 1.0:
             raise ValueError(
@@ -142,7 +143,6 @@ class DishConfig:
             raise ValueError(
                 f"DishConfig.val_fraction must be in [0, 1), got {self.val_fraction!r}"
             )
-        nonnegative_int(self.patience, "DishConfig.patience")
         if self.outer_loss not in OUTER_LOSSES:
             raise ValueError(
                 f"unknown DishConfig.outer_loss {self.outer_loss!r}; known: {list(OUTER_LOSSES)}"

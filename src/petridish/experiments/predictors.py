@@ -160,8 +160,8 @@ class PredictorBenchmarkConfig:
             raise ValueError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
-        positive_int(self.top_k, "top_k")
-        positive_int(self.max_nodes, "max_nodes")
+        object.__setattr__(self, "top_k", positive_int(self.top_k, "top_k"))
+        object.__setattr__(self, "max_nodes", positive_int(self.max_nodes, "max_nodes"))
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -59,9 +59,11 @@ class SlopeExperiment:
         lo, hi = self.band
         if not 0 < lo < hi:
             raise ValueError(f"band must satisfy 0 < low < high, got {self.band}")
-        positive_int(self.n_train, "SlopeExperiment.n_train", 3)
-        nonnegative_int(self.n_val, "SlopeExperiment.n_val")
-        positive_int(self.top_k, "SlopeExperiment.top_k")
+        object.__setattr__(
+            self, "n_train", positive_int(self.n_train, "SlopeExperiment.n_train", 3)
+        )
+        object.__setattr__(self, "n_val", nonnegative_int(self.n_val, "SlopeExperiment.n_val"))
+        object.__setattr__(self, "top_k", positive_int(self.top_k, "SlopeExperiment.top_k"))
         if len(self.seeds) == 0:
             raise ValueError("need at least one seed")
 

@@ -143,7 +143,7 @@ class SlopeSpace:
     def __post_init__(self) -> None:
         positive_float(self.low, "low (a slope)")
         positive_float(self.step, "step")
-        positive_int(self.n_points, "n_points", 2)
+        object.__setattr__(self, "n_points", positive_int(self.n_points, "n_points", 2))
         object.__setattr__(self, "_digests", tuple(m.digest for m in self.grid))
 
     @property
@@ -244,8 +244,8 @@ class CellPoolSpace:
         bad = [i for i, c in enumerate(pool) if not isinstance(c, Cell)]
         if bad:
             raise ValueError(f"pool entry {bad[0]} is a {type(pool[bad[0]]).__name__}, not a Cell")
-        for label, value in (("max_nodes", self.max_nodes), ("max_inputs", self.max_inputs)):
-            positive_int(value, label)
+        for label in ("max_nodes", "max_inputs"):
+            object.__setattr__(self, label, positive_int(getattr(self, label), label))
         index: dict[str, int] = {}
         for i, cell in enumerate(pool):
             if cell.digest in index:

@@ -38,7 +38,7 @@ class GAStrategy:
     p_crossover: float = 0.3
 
     def __post_init__(self) -> None:
-        positive_int(self.elite, "elite")
+        object.__setattr__(self, "elite", positive_int(self.elite, "elite"))
         probability(self.p_mutation, "p_mutation")
         probability(self.p_crossover, "p_crossover")
 

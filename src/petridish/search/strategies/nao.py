@@ -94,9 +94,9 @@ class NAOStrategy:
 
     def __post_init__(self) -> None:
         for label in ("dim", "hidden", "steps", "walk_steps"):
-            positive_int(getattr(self, label), label)
+            object.__setattr__(self, label, positive_int(getattr(self, label), label))
         if self.n_seeds is not None:
-            positive_int(self.n_seeds, "n_seeds")
+            object.__setattr__(self, "n_seeds", positive_int(self.n_seeds, "n_seeds"))
         positive_float(self.learning_rate, "learning_rate")
         if not 0.0 < number(self.trade_off, "trade_off") <= 1.0:
             raise ValueError(f"trade_off must be in (0, 1], got {self.trade_off!r}")
