@@ -1,6 +1,10 @@
 """Shared fixtures: paths to the read-only shared data, float64 mode for gradient checks, and
 a persistent JAX compilation cache for the test run.
 
+Where ``shared/`` is found (``$PETRIDISH_SHARED_DIR``, else beside ``$PETRIDISH_DATA_DIR``,
+else beside the checkout) is decided once, in ``shared_paths``; test modules import
+``SHARED``, ``SHARED_DATA`` and ``SHARED_REFERENCE`` from there, not from this file.
+
 The suite's time is mostly XLA compilation. Compiled programs are kept on disk in
 ``.jax_cache/`` at the repository root (git-ignored), or in ``$PETRIDISH_TEST_JAX_CACHE``;
 set that variable to ``off`` (or empty) to compile everything afresh. The settings are also
@@ -18,8 +22,11 @@ from pathlib import Path
 import jax
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+from shared_paths import REPO_ROOT, SHARED, SHARED_DATA, SHARED_REFERENCE
+
+__all__ = ["JAX_CACHE", "PAPER_TABLE", "ROOT", "SHARED", "SHARED_DATA", "SHARED_REFERENCE"]
+
+ROOT = REPO_ROOT
 JAX_CACHE_ENV = "PETRIDISH_TEST_JAX_CACHE"
 # Most test programs are tiny and compile in well under JAX's default threshold of 1 s, so
 # that default would cache almost nothing; below ~0.1 s a disk read saves little.
@@ -48,7 +55,7 @@ def pytest_report_header() -> str:
     return f"petridish: JAX compilation cache {where} (${JAX_CACHE_ENV})"
 
 
-PAPER_TABLE = SHARED / "reference" / "sigmoid_slope_mnist.csv"
+PAPER_TABLE = SHARED_REFERENCE / "sigmoid_slope_mnist.csv"
 
 
 @pytest.fixture

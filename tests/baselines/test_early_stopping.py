@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +16,9 @@ from petridish.baselines.early_stopping import (
 )
 from petridish.motifs import Cell
 from petridish.truth.nasbench_nlp import FILE_NAME, CellLog, load_nasbench_nlp
+from shared_paths import SHARED_REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE = SHARED_REFERENCE
 
 RNN = {
     "f": {"op": "linear", "input": ["x", "h_prev_0"]},

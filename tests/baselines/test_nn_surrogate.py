@@ -83,7 +83,17 @@ def test_bad_losses_raise() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("hidden", (10, 0)), ("activation", "gelu"), ("learning_rate", -1.0), ("steps", 0)],
+    [
+        ("hidden", (10, 0)),
+        ("hidden", (True,)),
+        ("hidden", [10]),
+        ("activation", "gelu"),
+        ("learning_rate", -1.0),
+        ("decay_rate", True),
+        ("l2", float("nan")),
+        ("steps", 0),
+        ("batch_size", True),
+    ],
 )
 def test_bad_config_raises(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=field):

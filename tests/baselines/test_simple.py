@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -16,8 +14,9 @@ from petridish.baselines.simple import (
 )
 from petridish.motifs import Cell, SigmoidSlope
 from petridish.truth.nasbench_nlp import FILE_NAME, load_nasbench_nlp
+from shared_paths import SHARED_REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE = SHARED_REFERENCE
 
 TANH_RNN = Cell.from_recipe(
     {

@@ -135,6 +135,13 @@ def test_bad_configs_name_the_value() -> None:
         RandomForestConfig(max_features=1.5)
     with pytest.raises(ValueError, match="subsample"):
         GradientBoostingConfig(subsample=0.0)
+    # Bools are not counts or fractions.
+    with pytest.raises(ValueError, match="max_depth must be a positive int, got True"):
+        GradientBoostingConfig(max_depth=True)
+    with pytest.raises(ValueError, match="max_features must be a number, got True"):
+        RandomForestConfig(max_features=True)
+    with pytest.raises(ValueError, match="n_restarts must be an int >= 0, got -1"):
+        GaussianProcessConfig(n_restarts=-1)
     with pytest.raises(ValueError, match="nu must be 0.5, 1.5 or 2.5, got 2.0"):
         GaussianProcessConfig(nu=2.0)
     with pytest.raises(ValueError, match="unknown cell encoding 'graph'"):

@@ -21,8 +21,8 @@ from petridish.cli import main
 from petridish.data import mnist as mnist_module
 from petridish.data.mnist import FILES
 from petridish.store import Store
+from shared_paths import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 # Cheap: no dish, a 2-motif warm-up and one GA iteration of 2, the 'tiny' protocol (1 epoch
 # on 5k images); batches of 2 everywhere, so the trainer compiles once.
 CHEAP = ["--no-dish", "--warmup", "2", "--budget", "4", "--per-iteration", "2"]

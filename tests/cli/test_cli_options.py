@@ -16,8 +16,9 @@ import pytest
 from petridish.cli import CliError, build_parser, dish_config_from_args, main
 from petridish.dish.config import DishConfig
 from petridish.store import Store
+from shared_paths import SHARED_REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE = SHARED_REFERENCE
 COMMANDS = ("search", "compare", "predictors", "slope", "select", "truth")
 
 

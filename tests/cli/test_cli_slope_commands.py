@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from petridish.cli import main
+from shared_paths import SHARED_DATA
 
 # Tiny dish settings so the CLI tests compile small programs quickly.
 FAST = ["--set", "inner_steps=20", "--set", "outer_steps=4", "--set", "n_samples=6"]
@@ -125,7 +126,7 @@ def test_select_command(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_truth_command_measures_a_readable_table(tmp_path: Path) -> None:
-    data = Path(__file__).resolve().parents[3] / "shared" / "data"
+    data = SHARED_DATA
     if not (data / "mnist").is_dir():
         pytest.skip(f"MNIST not found under {data} (optional resource)")
     out = tmp_path / "t.csv"

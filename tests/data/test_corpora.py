@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import shared_paths
 from petridish.data.corpora import (
     CORPORA,
     EOS,
@@ -24,10 +25,11 @@ from petridish.data.mnist import ChecksumError
 
 
 def _shared_data() -> Path:
-    """The read-only shared data folder: ``$PETRIDISH_DATA_DIR`` or ``../shared/data``."""
+    """The read-only shared data folder: ``$PETRIDISH_DATA_DIR``, else ``shared/data``
+    where ``shared_paths`` finds it."""
     env = os.environ.get("PETRIDISH_DATA_DIR")
     candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data")
+    candidates.append(shared_paths.SHARED_DATA)
     return next((c for c in candidates if (c / "ptb").is_dir()), candidates[-1])
 
 

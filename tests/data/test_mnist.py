@@ -21,8 +21,8 @@ from petridish.data.mnist import (
     load_mnist,
     paper_split,
 )
+from shared_paths import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 SHARED_MNIST = SHARED_DATA / "mnist"
 
 needs_mnist = pytest.mark.skipif(

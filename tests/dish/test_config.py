@@ -1,3 +1,6 @@
+import json
+
+import numpy as np
 import pytest
 
 from petridish import DishConfig
@@ -33,6 +36,14 @@ def test_overrides_and_json_round_trip() -> None:
         ("outer_lr", float("nan")),
         ("inner_l2", -1e-5),
         ("motif_batch", 1.5),
+        ("restarts", True),
+        ("outer_steps", True),
+        ("retries", False),
+        ("patience", True),
+        ("init_scale", True),
+        ("outer_noise", "0.3"),
+        ("min_train_spearman", True),
+        ("val_fraction", None),
         ("network", "cnn"),
         ("layer_sizes", (10,)),
     ],
@@ -71,3 +82,22 @@ def test_network_is_validated_by_the_registry_and_its_factory() -> None:
     assert DishConfig.for_slopes().label_shape == (10,)
     assert DishConfig.for_cells(seq_len=4).input_shape == (4, 10)
     assert DishConfig.for_cells(seq_len=4).label_shape == (4, 10)
+
+
+def test_bad_values_keep_their_messages() -> None:
+    with pytest.raises(ValueError, match=r"DishConfig.restarts must be a positive int, got True"):
+        DishConfig.for_slopes(restarts=True)
+    with pytest.raises(ValueError, match=r"DishConfig.outer_steps must be an int >= 0, got -1"):
+        DishConfig.for_slopes(outer_steps=-1)
+    with pytest.raises(ValueError, match=r"DishConfig.inner_lr must be finite and > 0, got 0.0"):
+        DishConfig.for_slopes(inner_lr=0.0)
+    with pytest.raises(ValueError, match=r"DishConfig.outer_l2 must be finite and >= 0, got -1"):
+        DishConfig.for_slopes(outer_l2=-1)
+    with pytest.raises(ValueError, match=r"min_train_spearman must be in \[-1, 1\], got 1.5"):
+        DishConfig.for_slopes(min_train_spearman=1.5)
+    # Ints are accepted wherever a float is; NumPy ints become plain ints (JSON-ready).
+    assert DishConfig.for_slopes(init_scale=2).init_scale == 2
+    cfg = DishConfig.for_slopes(restarts=np.int64(3), patience=np.int32(2))
+    assert type(cfg.restarts) is int and type(cfg.patience) is int
+    assert cfg == DishConfig.for_slopes(restarts=3, patience=2)
+    assert DishConfig.from_json(json.loads(json.dumps(cfg.to_json()))) == cfg

@@ -21,8 +21,9 @@ from petridish.motifs import SigmoidSlope
 from petridish.motifs.cell import random_cell
 from petridish.store import Store
 from petridish.truth.mnist_mlp import Protocol, SlopeResult, slope_table_from_results, train_slopes
+from shared_paths import SHARED_DATA
 
-SHARED_MNIST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+SHARED_MNIST = SHARED_DATA / "mnist"
 
 Data = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 # A small synthetic problem (4 classes from the signs of 2 of 12 features), fast to compile.

@@ -3,8 +3,6 @@ predictor benchmark see the same cells, losses and counts."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -12,8 +10,9 @@ from petridish.evaluators.tabular import OracleCounts, PoolCounts, TabularEvalua
 from petridish.experiments.predictors import build_pool
 from petridish.search.oracle import TabularOracle
 from petridish.truth.nasbench_nlp import NasBenchNLP, load_nasbench_nlp
+from shared_paths import SHARED_REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE = SHARED_REFERENCE
 
 
 @pytest.fixture(scope="module")

@@ -30,8 +30,9 @@ from petridish.experiments.predictors import (
 )
 from petridish.motifs import Motif
 from petridish.truth.nasbench_nlp import FILE_NAME, NasBenchNLP, load_nasbench_nlp
+from shared_paths import SHARED_REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE = SHARED_REFERENCE
 CHEAP = ("num_params", "early_stop_1")
 
 

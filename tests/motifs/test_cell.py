@@ -9,7 +9,6 @@ import json
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,10 +41,9 @@ from petridish.motifs.cell import (
     reference_step,
 )
 from petridish.motifs.slope import SigmoidSlope
+from shared_paths import SHARED_REFERENCE
 
-LOGS_ZIP = (
-    Path(__file__).resolve().parents[3] / "shared" / "reference" / "nasbench_nlp_wikitext2_logs.zip"
-)
+LOGS_ZIP = SHARED_REFERENCE / "nasbench_nlp_wikitext2_logs.zip"
 Recipe = dict[str, dict[str, Any]]
 
 

@@ -16,11 +16,20 @@ from petridish.motifs.slope import sigmoid_slope_activation
 positive_slopes = st.floats(min_value=1e-6, max_value=1e6, allow_nan=False, allow_infinity=False)
 
 
-@pytest.mark.parametrize("bad", [0, -0.5, math.nan, math.inf, -math.inf, "abc", None])
+@pytest.mark.parametrize(
+    "bad", [0, -0.5, math.nan, math.inf, -math.inf, "abc", "1.5", None, True, False, np.True_]
+)
 def test_bad_slope_is_value_error_naming_value(bad: object) -> None:
     with pytest.raises(ValueError, match="slope") as info:
         SigmoidSlope(bad)  # type: ignore[arg-type]
     assert repr(bad) in str(info.value)
+
+
+def test_bool_is_not_slope_one() -> None:
+    # True == 1 in Python, but a bool passed as a slope is a bug, not sigmoid(x).
+    with pytest.raises(ValueError, match="sigmoid slope must be a number, got True"):
+        SigmoidSlope(True)
+    assert SigmoidSlope(1).slope == 1.0
 
 
 def test_value_object_semantics() -> None:

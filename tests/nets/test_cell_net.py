@@ -7,7 +7,6 @@ import functools
 import json
 import zipfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import jax
@@ -31,10 +30,9 @@ from petridish.nets.cell import (
     safe_mean_loss,
 )
 from petridish.nets.mlp import bce_with_logits
+from shared_paths import SHARED_REFERENCE
 
-LOGS = (
-    Path(__file__).resolve().parents[3] / "shared" / "reference" / "nasbench_nlp_wikitext2_logs.zip"
-)
+LOGS = SHARED_REFERENCE / "nasbench_nlp_wikitext2_logs.zip"
 
 # Small hand-written cells (always available, cover every op and 1-3 states).
 LSTM_LIKE = {

@@ -15,8 +15,9 @@ from petridish.search.oracle import TabularOracle
 from petridish.search.strategies import GAStrategy, RandomStrategy
 from petridish.store import Store
 from petridish.truth.nasbench_nlp import load_nasbench_nlp
+from shared_paths import SHARED_REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE = SHARED_REFERENCE
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,9 @@ from petridish.search.loop import SearchConfig, run_search
 from petridish.search.space import SlopeSpace
 from petridish.search.strategies import GAStrategy
 from petridish.store import Store
+from shared_paths import SHARED_DATA
 
-SHARED_MNIST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+SHARED_MNIST = SHARED_DATA / "mnist"
 # 0.01, 0.05, ..., 2.01: the slope tables' range on a grid small enough to tabulate here.
 SPACE = SlopeSpace(low=0.01, step=0.04, n_points=51)
 

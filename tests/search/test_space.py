@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,9 @@ import pytest
 from petridish.motifs.cell import Cell, random_cell
 from petridish.motifs.slope import SigmoidSlope
 from petridish.search.space import CellPoolSpace, SearchSpace, SlopeSpace
+from shared_paths import SHARED_REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE = SHARED_REFERENCE
 NLP_ZIP = REFERENCE / "nasbench_nlp_wikitext2_logs.zip"
 
 
@@ -118,6 +118,10 @@ def test_slope_space_errors_name_the_value() -> None:
         SlopeSpace(n_points=1)
     with pytest.raises(ValueError, match="-0.5"):
         SlopeSpace(step=-0.5)
+    with pytest.raises(ValueError, match="n_points must be an int >= 2, got True"):
+        SlopeSpace(n_points=True)
+    with pytest.raises(ValueError, match="n must be an int >= 0, got True"):
+        space.random_genes(np.random.default_rng(0), True)
 
 
 # --------------------------------------------------------------------- cells (synthetic)

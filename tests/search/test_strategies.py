@@ -105,6 +105,8 @@ def test_history_validation() -> None:
         history_arrays(space, [*good, (bad, 1.0)])
     with pytest.raises(ValueError, match="'abc'"):
         history_arrays(space, [(good[0][0], "abc")])
+    with pytest.raises(ValueError, match=r"history\[0\] loss must be a number, got True"):
+        history_arrays(space, [(good[0][0], True)])
     genes, losses = history_arrays(space, [*good, (good[0][0], float("nan"))])
     finite = [v for _, v in good]
     assert genes.shape == (4, 10)
@@ -356,6 +358,8 @@ def test_ga_prefers_finite_losses_and_validates() -> None:
         GAStrategy(p_mutation=1.5)
     with pytest.raises(ValueError, match="elite"):
         GAStrategy(elite=0)
+    with pytest.raises(ValueError, match="p_crossover must be a number, got True"):
+        GAStrategy(p_crossover=True)
 
 
 def test_ga_on_slopes_stays_on_the_digit_alphabet() -> None:
@@ -413,5 +417,9 @@ def test_nao_validates_its_configuration() -> None:
         NAOStrategy(trade_off=0.0)
     with pytest.raises(ValueError, match="steps"):
         NAOStrategy(steps=0)
+    with pytest.raises(ValueError, match="n_seeds must be a positive int, got True"):
+        NAOStrategy(n_seeds=True)
+    with pytest.raises(ValueError, match="step_size must be finite and > 0, got -0.1"):
+        NAOStrategy(step_size=-0.1)
     with pytest.raises(ValueError, match="candidates"):
         NAOStrategy().rank(ToySpace(), [], np.zeros((2, 3), np.int64), np.random.default_rng(0))

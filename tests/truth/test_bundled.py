@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,10 +14,9 @@ from petridish.truth.bundled import (
     slope_table_rows,
 )
 from petridish.truth.mnist_mlp import PROTOCOLS
+from shared_paths import SHARED_REFERENCE
 
-PAPER_TABLE = (
-    Path(__file__).resolve().parents[3] / "shared" / "reference" / "sigmoid_slope_mnist.csv"
-)
+PAPER_TABLE = SHARED_REFERENCE / "sigmoid_slope_mnist.csv"
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -24,9 +23,10 @@ from petridish.truth.mnist_mlp import (
     train_one,
     train_slopes,
 )
+from shared_paths import SHARED_DATA
 
 Data = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-SHARED_MNIST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+SHARED_MNIST = SHARED_DATA / "mnist"
 
 # A small synthetic problem: 4 classes told apart by the sign pattern of 2 of 12 features.
 SMALL = Protocol("small", epochs=2, batch_size=10, seeds=2, n_train=120, n_val=40, hidden=(8, 8))

@@ -28,8 +28,8 @@ from petridish.truth.nasbench_nlp import (
     parse_log,
     read_nasbench_nlp_zip,
 )
+from shared_paths import SHARED_REFERENCE
 
-SHARED_REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 REAL_ZIP = SHARED_REFERENCE / FILE_NAME
 _ABSENT = f"NAS-Bench-NLP logs not found at {REAL_ZIP} (shared reference data absent)"
 

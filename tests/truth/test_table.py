@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from petridish.truth.table import SlopeTable, TableError, read_slope_csv, validate_table
+from shared_paths import SHARED_REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE = SHARED_REFERENCE
 PAPER_CSV = REFERENCE / "sigmoid_slope_mnist.csv"
 
 

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from petridish._validation import positive_int
 from petridish.baselines.encodings import check_training_data
 from petridish.motifs import Cell, Motif
 from petridish.predictor import NotFittedError
@@ -58,11 +59,10 @@ class EarlyStoppingPredictor:
     """Validation loss after ``epochs`` epochs, looked up from the logs (see module doc)."""
 
     def __init__(self, groups: Mapping[Cell, Sequence[CellLog]], epochs: int) -> None:
-        if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
-            raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+        epochs = positive_int(epochs, "epochs")
         if not groups:
             raise ValueError("no complete logs given: the early-stopping table would be empty")
-        self.epochs = int(epochs)
+        self.epochs = epochs
         table: dict[Cell, float] = {}
         for cell, runs in groups.items():
             for log in runs:

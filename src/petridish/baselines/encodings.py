@@ -46,6 +46,7 @@ from typing import Literal, get_args
 import numpy as np
 from scipy import stats
 
+from petridish._validation import integer, positive_int
 from petridish.metrics import zscore
 from petridish.motifs import Cell, Motif
 from petridish.motifs.cell import OPS, adjacency_onehot, adjacency_onehot_size, op_counts
@@ -77,8 +78,7 @@ def _check_kind(kind: str) -> None:
 
 
 def _check_max_nodes(max_nodes: int) -> None:
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
+    positive_int(max_nodes, "max_nodes")
 
 
 def n_features(kind: str, max_nodes: int = DEFAULT_MAX_NODES) -> int:
@@ -156,8 +156,7 @@ def check_training_data(
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
         raise ValueError(f"losses must be finite; index {int(bad[0])} is {y[bad[0]]}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ValueError(f"seed must be an int, got {seed!r}")
+    integer(seed, "seed")
     return y
 
 

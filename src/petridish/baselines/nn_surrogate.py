@@ -22,7 +22,6 @@ Contract:
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -33,6 +32,7 @@ import numpy as np
 import optax
 
 from petridish._logging import logger
+from petridish._validation import nonnegative_float, positive_float, positive_int
 from petridish.baselines.encodings import check_training_data
 from petridish.metrics import zscore
 from petridish.motifs import Motif, motif_family
@@ -59,22 +59,17 @@ class NNSurrogateConfig:
     batch_size: int = 15
 
     def __post_init__(self) -> None:
-        if not isinstance(self.hidden, tuple) or not all(
-            isinstance(h, int) and h > 0 for h in self.hidden
-        ):
+        if not isinstance(self.hidden, tuple):
             raise ValueError(f"hidden must be a tuple of positive ints, got {self.hidden!r}")
+        hidden = tuple(positive_int(w, f"hidden[{i}]") for i, w in enumerate(self.hidden))
+        object.__setattr__(self, "hidden", hidden)
         if self.activation not in ("relu", "tanh"):
             raise ValueError(f"activation must be 'relu' or 'tanh', got {self.activation!r}")
         for name in ("learning_rate", "decay_rate"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-        if not (math.isfinite(self.l2) and self.l2 >= 0):
-            raise ValueError(f"l2 must be finite and >= 0, got {self.l2!r}")
+            positive_float(getattr(self, name), name)
+        nonnegative_float(self.l2, "l2")
         for name in ("decay_steps", "steps", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            object.__setattr__(self, name, positive_int(getattr(self, name), name))
 
 
 def trace_count() -> int:

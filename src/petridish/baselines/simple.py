@@ -37,6 +37,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
+from petridish._validation import positive_int
 from petridish.baselines.encodings import check_training_data
 from petridish.metrics import kendall_tau_b
 from petridish.motifs import Cell, Motif
@@ -59,12 +60,6 @@ NASBENCH_NLP_SIZES = {"vocab": 33278, "embedding": 400, "hidden": 600, "layers":
 """The WikiText-2 language model of NAS-Bench-NLP, as far as parameter counts go."""
 
 
-def _positive(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
 def cell_param_count(cell: Cell, hidden: int, input_size: int | None = None) -> int:
     """Parameters of ``cell`` with hidden width ``hidden`` and input width ``input_size``.
 
@@ -72,8 +67,8 @@ def cell_param_count(cell: Cell, hidden: int, input_size: int | None = None) -> 
     """
     if not isinstance(cell, Cell):
         raise ValueError(f"cell must be a Cell, got {type(cell).__name__}")
-    h = _positive("hidden", hidden)
-    d = h if input_size is None else _positive("input_size", input_size)
+    h = positive_int(hidden, "hidden")
+    d = h if input_size is None else positive_int(input_size, "input_size")
     total = 0
     for _name, op, inputs in cell.nodes:
         if op == "linear":
@@ -90,8 +85,8 @@ def nasbench_nlp_num_params(
     layers: int = NASBENCH_NLP_SIZES["layers"],
 ) -> int:
     """The ``num_params`` a NAS-Bench-NLP log records for ``cell`` (tied embedding/decoder)."""
-    v, e = _positive("vocab", vocab), _positive("embedding", embedding)
-    h, n = _positive("hidden", hidden), _positive("layers", layers)
+    v, e = positive_int(vocab, "vocab"), positive_int(embedding, "embedding")
+    h, n = positive_int(hidden, "hidden"), positive_int(layers, "layers")
     # Layer widths: embedding -> hidden -> ... -> hidden -> embedding (the tied decoder's).
     widths = [e, *([h] * (n - 1)), e]
     cells = sum(
@@ -110,9 +105,11 @@ class ParamCountConfig:
     direction: Direction = "more_is_better"
 
     def __post_init__(self) -> None:
-        _positive("ParamCountConfig.hidden", self.hidden)
+        object.__setattr__(self, "hidden", positive_int(self.hidden, "ParamCountConfig.hidden"))
         if self.input_size is not None:
-            _positive("ParamCountConfig.input_size", self.input_size)
+            object.__setattr__(
+                self, "input_size", positive_int(self.input_size, "ParamCountConfig.input_size")
+            )
         if self.direction not in DIRECTIONS:
             raise ValueError(
                 f"ParamCountConfig.direction must be one of {DIRECTIONS}, got {self.direction!r}"

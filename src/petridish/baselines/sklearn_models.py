@@ -29,14 +29,16 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from petridish._logging import logger
+from petridish._validation import nonnegative_int, number, positive_int
 from petridish.baselines.encodings import (
     DEFAULT_MAX_NODES,
     CellEncoder,
@@ -78,13 +80,17 @@ def _check_inputs(encoding: EncodingKind, max_nodes: int, target: TargetKind) ->
     transform_targets(np.arange(2.0), target)  # validates the name
 
 
-def _positive_int(owner: str, name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{owner}.{name} must be a positive int, got {value!r}")
+def _int_field(
+    config: object, name: str, check: Callable[[object, str], int] = positive_int
+) -> None:
+    """Check ``config.name`` with ``check`` and store it as a plain ``int`` (frozen configs)."""
+    value = check(getattr(config, name), f"{type(config).__name__}.{name}")
+    object.__setattr__(config, name, value)
 
 
 def _in_range(owner: str, name: str, value: float, lo: float, hi: float) -> None:
-    if not (np.isfinite(value) and lo < value <= hi):
+    x = number(value, f"{owner}.{name}")
+    if not (math.isfinite(x) and lo < x <= hi):
         raise ValueError(f"{owner}.{name} must be in ({lo}, {hi}], got {value!r}")
 
 
@@ -100,8 +106,8 @@ class RandomForestConfig:
     target: TargetKind = "rank_normal"
 
     def __post_init__(self) -> None:
-        _positive_int("RandomForestConfig", "n_estimators", self.n_estimators)
-        _positive_int("RandomForestConfig", "min_samples_leaf", self.min_samples_leaf)
+        _int_field(self, "n_estimators")
+        _int_field(self, "min_samples_leaf")
         _in_range("RandomForestConfig", "max_features", self.max_features, 0.0, 1.0)
         _check_inputs(self.encoding, self.max_nodes, self.target)
 
@@ -129,8 +135,8 @@ class GradientBoostingConfig:
     target: TargetKind = "rank_normal"
 
     def __post_init__(self) -> None:
-        _positive_int("GradientBoostingConfig", "n_estimators", self.n_estimators)
-        _positive_int("GradientBoostingConfig", "max_depth", self.max_depth)
+        _int_field(self, "n_estimators")
+        _int_field(self, "max_depth")
         _in_range("GradientBoostingConfig", "learning_rate", self.learning_rate, 0.0, 1.0)
         _in_range("GradientBoostingConfig", "subsample", self.subsample, 0.0, 1.0)
         _check_inputs(self.encoding, self.max_nodes, self.target)
@@ -159,14 +165,7 @@ class GaussianProcessConfig:
     def __post_init__(self) -> None:
         if self.nu not in (0.5, 1.5, 2.5):
             raise ValueError(f"GaussianProcessConfig.nu must be 0.5, 1.5 or 2.5, got {self.nu!r}")
-        if isinstance(self.n_restarts, bool) or not isinstance(self.n_restarts, int):
-            raise ValueError(
-                f"GaussianProcessConfig.n_restarts must be an int, got {self.n_restarts!r}"
-            )
-        if self.n_restarts < 0:
-            raise ValueError(
-                f"GaussianProcessConfig.n_restarts must be >= 0, got {self.n_restarts}"
-            )
+        _int_field(self, "n_restarts", nonnegative_int)
         _check_inputs(self.encoding, self.max_nodes, self.target)
 
     def build(self, seed: int) -> Any:

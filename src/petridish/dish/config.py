@@ -18,10 +18,16 @@ training band differently from draw to draw.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any
 
+from petridish._validation import (
+    finite_float,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
 from petridish.nets.cell import CELL_NETWORK
 from petridish.nets.mlp import MLP_NETWORK
 from petridish.nets.registry import build_network, network_names
@@ -119,37 +125,24 @@ class DishConfig:
             "ensemble",
         )
         for name in positive_ints:
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"DishConfig.{name} must be a positive int, got {value!r}")
-        if not isinstance(self.outer_steps, int) or self.outer_steps < 0:
-            raise ValueError(
-                f"DishConfig.outer_steps must be an int >= 0, got {self.outer_steps!r}"
-            )
+            object.__setattr__(self, name, positive_int(getattr(self, name), f"DishConfig.{name}"))
+        for name in ("outer_steps", "retries", "patience"):
+            value = nonnegative_int(getattr(self, name), f"DishConfig.{name}")
+            object.__setattr__(self, name, value)
         for name in ("init_scale", "inner_lr", "outer_lr", "outer_decay"):
-            value = getattr(self, name)
-            if not math.isfinite(value) or value <= 0:
-                raise ValueError(f"DishConfig.{name} must be finite and > 0, got {value!r}")
+            positive_float(getattr(self, name), f"DishConfig.{name}")
         for name in ("inner_l2", "outer_l2", "inner_eps_root", "outer_noise"):
-            value = getattr(self, name)
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f"DishConfig.{name} must be finite and >= 0, got {value!r}")
-        if isinstance(self.retries, bool) or not isinstance(self.retries, int) or self.retries < 0:
-            raise ValueError(f"DishConfig.retries must be an int >= 0, got {self.retries!r}")
-        if not math.isfinite(self.min_train_spearman) or not -1.0 <= self.min_train_spearman <= 1:
+            nonnegative_float(getattr(self, name), f"DishConfig.{name}")
+        spearman = finite_float(self.min_train_spearman, "DishConfig.min_train_spearman")
+        if not -1.0 <= spearman <= 1.0:
             raise ValueError(
                 f"DishConfig.min_train_spearman must be in [-1, 1], got {self.min_train_spearman!r}"
             )
-        if not math.isfinite(self.val_fraction) or not 0.0 <= self.val_fraction < 1.0:
+        val_fraction = finite_float(self.val_fraction, "DishConfig.val_fraction")
+        if not 0.0 <= val_fraction < 1.0:
             raise ValueError(
                 f"DishConfig.val_fraction must be in [0, 1), got {self.val_fraction!r}"
             )
-        if (
-            isinstance(self.patience, bool)
-            or not isinstance(self.patience, int)
-            or self.patience < 0
-        ):
-            raise ValueError(f"DishConfig.patience must be an int >= 0, got {self.patience!r}")
         if self.outer_loss not in OUTER_LOSSES:
             raise ValueError(
                 f"unknown DishConfig.outer_loss {self.outer_loss!r}; known: {list(OUTER_LOSSES)}"

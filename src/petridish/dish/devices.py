@@ -35,6 +35,7 @@ from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
 
 from petridish._logging import logger
+from petridish._validation import positive_int
 from petridish.nets.base import MotifNet
 
 __all__ = ["motif_shards", "spread", "use_cpu_cores"]
@@ -48,9 +49,7 @@ def use_cpu_cores(n: int | None = None) -> int:
 
     Returns the number of CPU devices in effect afterwards.
     """
-    want = n if n is not None else (os.cpu_count() or 1)
-    if not isinstance(want, int) or isinstance(want, bool) or want < 1:
-        raise ValueError(f"use_cpu_cores needs a positive int, got {n!r}")
+    want = positive_int(n if n is not None else (os.cpu_count() or 1), "use_cpu_cores(n)")
     try:
         jax.config.update("jax_num_cpu_devices", want)
     except RuntimeError:

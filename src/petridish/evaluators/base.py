@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
+from petridish._validation import number
 from petridish.motifs.base import Motif
 
 __all__ = [
@@ -78,7 +79,7 @@ class Outcome:
         if self.status == "ok":
             if self.loss is None:
                 raise ValueError("an 'ok' outcome needs a loss, got None")
-            loss = _as_float(self.loss, "loss")
+            loss = number(self.loss, "loss")
             # NaN/inf is not a result: the evaluator should report status "diverged".
             if not math.isfinite(loss):
                 raise ValueError(
@@ -87,25 +88,16 @@ class Outcome:
                 )
             object.__setattr__(self, "loss", loss)
         elif self.loss is not None:
-            object.__setattr__(self, "loss", _as_float(self.loss, "loss"))
+            object.__setattr__(self, "loss", number(self.loss, "loss"))
         metrics = {}
         for key, value in dict(self.metrics).items():
             if not isinstance(key, str):
                 raise ValueError(f"metric names must be strings, got {key!r}")
-            metrics[key] = _as_float(value, f"metric {key!r}")
+            metrics[key] = number(value, f"metric {key!r}")
         object.__setattr__(self, "metrics", metrics)
-        object.__setattr__(self, "curve", tuple(_as_float(v, "curve entry") for v in self.curve))
+        object.__setattr__(self, "curve", tuple(number(v, "curve entry") for v in self.curve))
         if not isinstance(self.reason, str):
             raise ValueError(f"outcome reason must be a string, got {self.reason!r}")
-
-
-def _as_float(value: object, what: str) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"{what} must be a number, got {value!r}")
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a number, got {value!r}") from None
 
 
 @runtime_checkable
@@ -127,7 +119,13 @@ def has_evaluate_many(evaluator: Evaluator) -> bool:
 
 
 def evaluate_batch(evaluator: Evaluator, motifs: Sequence[Motif], seed: int) -> list[Outcome]:
-    """Outcomes for ``motifs`` in order: batched when the evaluator can, else one by one."""
+    """Outcomes for ``motifs`` in order: batched when the evaluator can, else one by one.
+
+    A batched answer is checked: ``ValueError`` when ``evaluate_many`` returned a different
+    number of items than motifs, ``TypeError`` when one of them is not an ``Outcome``; both
+    name the evaluator. One-by-one answers are returned as ``evaluate`` gave them (callers
+    that record them turn a non-``Outcome`` into a ``failed`` outcome themselves).
+    """
     if has_evaluate_many(evaluator):
         outcomes = list(evaluator.evaluate_many(motifs, seed))  # type: ignore[attr-defined]
         if len(outcomes) != len(motifs):
@@ -135,5 +133,11 @@ def evaluate_batch(evaluator: Evaluator, motifs: Sequence[Motif], seed: int) -> 
                 f"evaluator {evaluator.name!r} returned {len(outcomes)} outcomes "
                 f"for {len(motifs)} motifs"
             )
+        for i, outcome in enumerate(outcomes):
+            if not isinstance(outcome, Outcome):
+                raise TypeError(
+                    f"evaluator {evaluator.name!r}: evaluate_many returned a "
+                    f"{type(outcome).__name__} at index {i}, not an Outcome"
+                )
         return outcomes
     return [evaluator.evaluate(m, seed) for m in motifs]

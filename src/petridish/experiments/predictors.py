@@ -54,6 +54,7 @@ import numpy as np
 
 from petridish import metrics
 from petridish._logging import logger
+from petridish._validation import positive_int
 from petridish.baselines.early_stopping import EarlyStoppingPredictor
 from petridish.baselines.encodings import (
     DEFAULT_MAX_NODES,
@@ -123,9 +124,12 @@ def _int_tuple(name: str, values: object, *, minimum: int) -> tuple[int, ...]:
         raise ValueError(f"{name} must be a non-empty tuple of ints, got {values!r}")
     out: list[int] = []
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < minimum:
-            raise ValueError(f"{name} must hold ints >= {minimum}, got {v!r} in {values!r}")
-        out.append(int(v))
+        try:
+            out.append(positive_int(v, name, minimum))
+        except ValueError:
+            raise ValueError(
+                f"{name} must hold ints >= {minimum}, got {v!r} in {values!r}"
+            ) from None
     if len(set(out)) != len(out):
         raise ValueError(f"{name} has duplicates: {values!r}")
     return tuple(out)
@@ -156,12 +160,8 @@ class PredictorBenchmarkConfig:
             raise ValueError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
-        if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 1:
-            raise ValueError(f"top_k must be a positive int, got {self.top_k!r}")
-        if isinstance(self.max_nodes, bool) or not isinstance(self.max_nodes, int):
-            raise ValueError(f"max_nodes must be an int, got {self.max_nodes!r}")
-        if self.max_nodes < 1:
-            raise ValueError(f"max_nodes must be >= 1, got {self.max_nodes}")
+        object.__setattr__(self, "top_k", positive_int(self.top_k, "top_k"))
+        object.__setattr__(self, "max_nodes", positive_int(self.max_nodes, "max_nodes"))
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -19,6 +19,7 @@ import numpy as np
 
 from petridish import metrics
 from petridish._logging import logger
+from petridish._validation import nonnegative_int, positive_int
 from petridish.baselines.nn_surrogate import NNSurrogate, NNSurrogateConfig
 from petridish.baselines.random_dish import random_data_dish
 from petridish.dish.config import DishConfig
@@ -58,8 +59,11 @@ class SlopeExperiment:
         lo, hi = self.band
         if not 0 < lo < hi:
             raise ValueError(f"band must satisfy 0 < low < high, got {self.band}")
-        if self.n_train < 3 or self.n_val < 0:
-            raise ValueError(f"need n_train >= 3 and n_val >= 0, got {self.n_train}, {self.n_val}")
+        object.__setattr__(
+            self, "n_train", positive_int(self.n_train, "SlopeExperiment.n_train", 3)
+        )
+        object.__setattr__(self, "n_val", nonnegative_int(self.n_val, "SlopeExperiment.n_val"))
+        object.__setattr__(self, "top_k", positive_int(self.top_k, "SlopeExperiment.top_k"))
         if len(self.seeds) == 0:
             raise ValueError("need at least one seed")
 

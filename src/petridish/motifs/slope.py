@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from petridish._validation import positive_float
 from petridish.motifs.base import Motif
 
 
@@ -21,12 +21,9 @@ class SigmoidSlope(Motif):
     kind = "sigmoid_slope"
 
     def __post_init__(self) -> None:
-        try:
-            value = float(self.slope)
-        except (TypeError, ValueError):
-            raise ValueError(f"sigmoid slope must be a number, got {self.slope!r}") from None
-        if not math.isfinite(value) or value <= 0.0:
-            raise ValueError(f"sigmoid slope must be finite and > 0, got {self.slope!r}")
+        # Bools and text are refused (``True`` is not slope 1.0); the messages are
+        # "sigmoid slope must be a number, got ..." and "... must be finite and > 0, got ...".
+        value = positive_float(self.slope, "sigmoid slope")
         # Normalise ints and numpy scalars so equal slopes hash and serialise equally.
         object.__setattr__(self, "slope", value)
 

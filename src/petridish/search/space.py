@@ -55,6 +55,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from petridish._logging import logger
+from petridish._validation import nonnegative_int, positive_float, positive_int
 from petridish.motifs.base import Motif
 from petridish.motifs.cell import N_GRAPH_INPUTS, OPS, OUTPUTS, Cell
 from petridish.motifs.slope import SigmoidSlope
@@ -114,9 +115,7 @@ def check_genes(alphabet: Sequence[int], genes: np.ndarray, what: str = "genes")
 
 
 def _check_n(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-        raise ValueError(f"n must be a non-negative int, got {n!r}")
-    return int(n)
+    return nonnegative_int(n, "n")
 
 
 def _draw_free(rng: np.random.Generator, free: np.ndarray, n: int) -> np.ndarray:
@@ -142,14 +141,9 @@ class SlopeSpace:
     _digests: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not (np.isfinite(self.low) and self.low > 0):
-            raise ValueError(f"low must be finite and > 0 (a slope), got {self.low!r}")
-        if not (np.isfinite(self.step) and self.step > 0):
-            raise ValueError(f"step must be finite and > 0, got {self.step!r}")
-        if isinstance(self.n_points, bool) or not isinstance(self.n_points, int):
-            raise ValueError(f"n_points must be an int, got {self.n_points!r}")
-        if self.n_points < 2:
-            raise ValueError(f"n_points must be >= 2, got {self.n_points}")
+        positive_float(self.low, "low (a slope)")
+        positive_float(self.step, "step")
+        object.__setattr__(self, "n_points", positive_int(self.n_points, "n_points", 2))
         object.__setattr__(self, "_digests", tuple(m.digest for m in self.grid))
 
     @property
@@ -250,9 +244,8 @@ class CellPoolSpace:
         bad = [i for i, c in enumerate(pool) if not isinstance(c, Cell)]
         if bad:
             raise ValueError(f"pool entry {bad[0]} is a {type(pool[bad[0]]).__name__}, not a Cell")
-        for label, value in (("max_nodes", self.max_nodes), ("max_inputs", self.max_inputs)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{label} must be a positive int, got {value!r}")
+        for label in ("max_nodes", "max_inputs"):
+            object.__setattr__(self, label, positive_int(getattr(self, label), label))
         index: dict[str, int] = {}
         for i, cell in enumerate(pool):
             if cell.digest in index:

@@ -66,10 +66,29 @@ class RunRecord:
 
 @dataclass(frozen=True)
 class IterationRecord:
-    """One iteration of a run: what was proposed, what the dish predicted for each
-    proposal (None when no dish was used), and what was sent to ground truth.
+    """One iteration of a run: what was proposed, what the filtering predictor scored for
+    each proposal, and what was sent to ground truth.
 
-    ``proposed`` and ``evaluated`` hold motif canonical JSON strings.
+    ``proposed`` and ``evaluated`` hold motif canonical JSON strings. ``predicted`` holds,
+    in ``proposed`` order, the scores (lower = predicted better) of whichever predictor
+    filtered the proposals: the dish or any other (``random_dish``, ``nn_surrogate``,
+    ``gp``, ...). It is None when no predictor scored them (a search without one, a
+    warm-up iteration, or too few distinct ok results to fit one yet).
+
+    ``extra`` (JSON) says how the evaluated motifs were chosen. Keys written by
+    ``petridish.search.loop``:
+
+    * ``"selector"``: ``"warmup"`` (the first, random draw), ``"dish"``, ``"predictor"`` (a
+      predictor other than the dish), ``"strategy"`` (the strategy's own ranking) or
+      ``"random"``; the last two end in ``" (the dish cannot fit: ...)"`` or
+      ``" (the predictor cannot fit: ...)"`` when a predictor was set but could not fit yet.
+    * ``"k"``: how many proposals an iteration chooses; ``"candidates"``: how many were
+      realised (not on warm-up iterations).
+    * with ``"dish"``: ``"dish_fit"``, a dict of ``seconds``, ``outer_steps_run``,
+      ``n_train``, ``n_validation`` and ``kept_step``.
+    * with ``"predictor"``: ``"predictor"`` (its registry name, e.g. ``"nn_surrogate"``)
+      and ``"predictor_fit"``, a dict of ``seconds`` and ``n_train``.
+    * with ``"strategy"``: ``"strategy_scores"``, the strategy's score per proposal.
     """
 
     run_id: str

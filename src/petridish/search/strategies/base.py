@@ -22,6 +22,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from petridish._validation import nonnegative_int, number
 from petridish.search.space import SearchSpace, check_genes
 
 __all__ = ["History", "Strategy", "history_arrays"]
@@ -81,10 +82,7 @@ def history_arrays(space: SearchSpace, history: History) -> tuple[np.ndarray, np
         if g.shape != (n_genes,):
             raise ValueError(f"history[{i}] genes must have shape ({n_genes},), got {g.shape}")
         rows.append(g)
-        try:
-            losses.append(float(loss))
-        except (TypeError, ValueError):
-            raise ValueError(f"history[{i}] loss must be a number, got {loss!r}") from None
+        losses.append(number(loss, f"history[{i}] loss"))
     arr = check_genes(space.alphabet, np.stack(rows), what="history genes")
     y = np.asarray(losses, np.float64)  # (H,)
     finite = np.isfinite(y)
@@ -99,6 +97,4 @@ def history_arrays(space: SearchSpace, history: History) -> tuple[np.ndarray, np
 
 def check_n(n: int) -> int:
     """``n`` as a non-negative int, else ``ValueError`` naming it."""
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-        raise ValueError(f"n must be a non-negative int, got {n!r}")
-    return int(n)
+    return nonnegative_int(n, "n")

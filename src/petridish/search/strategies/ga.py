@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from petridish._validation import positive_int, probability
 from petridish.search.space import SearchSpace
 from petridish.search.strategies.base import History, check_n, history_arrays
 from petridish.search.strategies.registry import register_strategy
@@ -37,11 +38,9 @@ class GAStrategy:
     p_crossover: float = 0.3
 
     def __post_init__(self) -> None:
-        if isinstance(self.elite, bool) or not isinstance(self.elite, int) or self.elite < 1:
-            raise ValueError(f"elite must be a positive int, got {self.elite!r}")
-        for label, p in (("p_mutation", self.p_mutation), ("p_crossover", self.p_crossover)):
-            if not 0.0 <= float(p) <= 1.0:
-                raise ValueError(f"{label} must be a probability in [0, 1], got {p!r}")
+        object.__setattr__(self, "elite", positive_int(self.elite, "elite"))
+        probability(self.p_mutation, "p_mutation")
+        probability(self.p_crossover, "p_crossover")
 
     @property
     def name(self) -> str:

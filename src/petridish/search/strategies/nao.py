@@ -40,6 +40,7 @@ import numpy as np
 import optax
 
 from petridish._logging import logger
+from petridish._validation import number, positive_float, positive_int
 from petridish.search.space import SearchSpace, check_genes
 from petridish.search.strategies.base import History, check_n, history_arrays
 from petridish.search.strategies.registry import register_strategy
@@ -93,19 +94,13 @@ class NAOStrategy:
 
     def __post_init__(self) -> None:
         for label in ("dim", "hidden", "steps", "walk_steps"):
-            value = getattr(self, label)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{label} must be a positive int, got {value!r}")
-        if self.n_seeds is not None and (
-            isinstance(self.n_seeds, bool) or not isinstance(self.n_seeds, int) or self.n_seeds < 1
-        ):
-            raise ValueError(f"n_seeds must be None or a positive int, got {self.n_seeds!r}")
-        if not (np.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be finite and > 0, got {self.learning_rate!r}")
-        if not 0.0 < self.trade_off <= 1.0:
+            object.__setattr__(self, label, positive_int(getattr(self, label), label))
+        if self.n_seeds is not None:
+            object.__setattr__(self, "n_seeds", positive_int(self.n_seeds, "n_seeds"))
+        positive_float(self.learning_rate, "learning_rate")
+        if not 0.0 < number(self.trade_off, "trade_off") <= 1.0:
             raise ValueError(f"trade_off must be in (0, 1], got {self.trade_off!r}")
-        if not (np.isfinite(self.step_size) and self.step_size > 0):
-            raise ValueError(f"step_size must be finite and > 0, got {self.step_size!r}")
+        positive_float(self.step_size, "step_size")
 
     @property
     def name(self) -> str:
