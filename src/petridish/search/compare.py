@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from petridish._logging import logger
+from petridish._validation import positive_int
 from petridish.dish.config import DishConfig
 from petridish.report.comparison import (
     dish_summary,
@@ -109,8 +110,7 @@ class Schedule:
         for what in ("warmup", "proposals", "per_iteration", "budget"):
             value = getattr(self, what)
             low = 0 if what == "warmup" else 1
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"Schedule.{what} must be an int >= {low}, got {value!r}")
+            positive_int(value, f"Schedule.{what}", low)
 
 
 SCHEDULES: dict[str, Schedule] = {
@@ -378,8 +378,7 @@ def compare_strategies(
         used_dish = (dish_config or default_dish_config(space.name)).to_json()
     if parallel is None:
         parallel = 1 if executor is None else len(seeds)
-    if isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1:
-        raise ValueError(f"parallel must be an int >= 1 or None, got {parallel!r}")
+    positive_int(parallel, "parallel")
     t0 = time.perf_counter()
     total = len(entries) * len(seeds)
     done = 0

@@ -80,6 +80,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from petridish._logging import logger
+from petridish._validation import positive_float, positive_int
 from petridish.dish.config import DishConfig
 from petridish.execution import Executor
 from petridish.execution import evaluate_many as execution_evaluate_many
@@ -117,12 +118,6 @@ dish's own ``progress``, with the iteration it is fitted for)."""
 _WARMUP, _PROPOSE, _SELECT, _DISH = 0, 1, 2, 3
 # The dish needs at least this many ok results (with distinct losses) to fit a ranking.
 _MIN_DISH_TRAIN = 2
-
-
-def _positive_int(value: object, what: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"SearchConfig.{what} must be an int >= {minimum}, got {value!r}")
-    return int(value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,22 +173,14 @@ class SearchConfig:
                 f"SearchConfig.use_dish={self.use_dish!r} contradicts "
                 f"predictor={self.predictor!r}; give predictor alone"
             )
-        _positive_int(self.budget_evals, "budget_evals")
-        _positive_int(self.seed, "seed", minimum=0)
-        _positive_int(self.eval_seed, "eval_seed", minimum=0)
-        _positive_int(self.warmup, "warmup", minimum=0)
-        _positive_int(self.proposals, "proposals")
-        _positive_int(self.per_iteration, "per_iteration")
-        if self.budget_seconds is not None and not (
-            isinstance(self.budget_seconds, int | float)
-            and not isinstance(self.budget_seconds, bool)
-            and math.isfinite(self.budget_seconds)
-            and self.budget_seconds > 0
-        ):
-            raise ValueError(
-                f"SearchConfig.budget_seconds must be None or a finite number > 0, got "
-                f"{self.budget_seconds!r}"
-            )
+        positive_int(self.budget_evals, "SearchConfig.budget_evals", 1)
+        positive_int(self.seed, "SearchConfig.seed", 0)
+        positive_int(self.eval_seed, "SearchConfig.eval_seed", 0)
+        positive_int(self.warmup, "SearchConfig.warmup", 0)
+        positive_int(self.proposals, "SearchConfig.proposals", 1)
+        positive_int(self.per_iteration, "SearchConfig.per_iteration", 1)
+        if self.budget_seconds is not None:
+            positive_float(self.budget_seconds, "SearchConfig.budget_seconds")
         for name in ("evaluator", "protocol"):
             if not isinstance(getattr(self, name), str):
                 raise ValueError(
