@@ -23,6 +23,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from petridish._validation import integer
+
 T = TypeVar("T")
 
 __all__ = [
@@ -95,8 +97,7 @@ def precision_at_k(pred: ArrayLike, true: ArrayLike, k: int) -> float:
     """
     p, t = _as_pair(pred, true)
     n = p.shape[0]
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        raise ValueError(f"k must be an int, got {k!r}")
+    k = integer(k, "k")
     if not 1 <= k <= n:
         raise ValueError(f"k must be in [1, {n}] for {n} entries, got {k}")
     top_pred = set(np.argsort(p, kind="stable")[:k].tolist())

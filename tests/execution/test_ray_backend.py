@@ -187,7 +187,7 @@ def test_options_are_checked_before_anything_starts(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     with pytest.raises(ValueError, match="needs workers, an address or RAY_ADDRESS"):
         RayExecutor()
-    with pytest.raises(ValueError, match="workers must be an int >= 1"):
+    with pytest.raises(ValueError, match="workers must be a positive int"):
         RayExecutor(workers=0)
     pytest.importorskip("ray", reason="ray is not installed (optional extra petridish[ray])")
     address = f"127.0.0.1:{free_port()}"

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Self
 import numpy as np
 
 from petridish._logging import logger
+from petridish._validation import positive_int
 from petridish.evaluators.base import Outcome
 from petridish.motifs.base import Motif
 from petridish.motifs.cell import Cell
@@ -232,7 +233,7 @@ class TabularEvaluator:
 
     def best(self, k: int = 1) -> tuple[Cell, ...]:
         """The ``k`` best pool cells, best first."""
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(self.entries):
+        if positive_int(k, "k") > len(self.entries):
             raise ValueError(f"k must be an int in [1, {len(self.entries)}], got {k!r}")
         return tuple(e.cell for e in self.ranked()[:k])
 

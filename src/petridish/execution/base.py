@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from petridish._logging import logger
+from petridish._validation import positive_int
 from petridish.evaluators.base import Evaluator, GroundTruthUnavailable, Outcome
 from petridish.motifs.base import Motif
 
@@ -163,10 +164,8 @@ class Executor(abc.ABC):
     """
 
     def __init__(self, *, batch_size: int | None = None) -> None:
-        if batch_size is not None and (
-            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-        ):
-            raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+        if batch_size is not None:
+            batch_size = positive_int(batch_size, "batch_size")
         self.batch_size = batch_size
         self._ids = itertools.count()
         self._pending: set[int] = set()  # submitted, not yet handed back by _wait

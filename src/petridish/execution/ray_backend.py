@@ -40,6 +40,7 @@ from contextlib import suppress
 from typing import Any
 
 from petridish._logging import logger
+from petridish._validation import nonnegative_int, positive_int
 from petridish.evaluators.base import (
     Evaluator,
     GroundTruthUnavailable,
@@ -148,10 +149,8 @@ class RayExecutor(Executor):
         runtime_env: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(batch_size=batch_size)
-        if workers is not None and (
-            isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-        ):
-            raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+        if workers is not None:
+            workers = positive_int(workers, "workers")
         if workers is not None and address is not None:
             raise ValueError("give either workers (a local Ray) or address (a cluster), not both")
         if address is None and workers is None:
@@ -163,8 +162,7 @@ class RayExecutor(Executor):
                 raise ValueError(f"{what} must be a finite number >= 0, got {value!r}")
         if num_cpus == 0 and num_gpus == 0:
             raise ValueError("a task must ask for some CPUs or GPUs")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be an int >= 0, got {max_retries!r}")
+        max_retries = nonnegative_int(max_retries, "max_retries")
         if not (math.isfinite(connect_timeout) and connect_timeout > 0):
             raise ValueError(f"connect_timeout must be > 0 seconds, got {connect_timeout!r}")
         self.workers = workers
