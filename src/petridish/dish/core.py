@@ -36,7 +36,7 @@ from petridish.dish.outer import (
 )
 from petridish.dish.prediction import Prediction
 from petridish.dish.record import FitRecord, Member
-from petridish.motifs.base import _REGISTRY, Motif, motif_family
+from petridish.motifs.base import Motif, motif_family, motif_kinds
 from petridish.nets.base import MotifNet, Params
 from petridish.nets.registry import build_network
 from petridish.predictor import NotFittedError
@@ -714,7 +714,7 @@ class Dish:
     def load(cls, path: str | os.PathLike[str]) -> Dish:
         """Read a dish written by ``save``; a foreign or damaged file is a ``ValueError``."""
         content = read_dish_file(path)
-        kind = _REGISTRY.get(content.motif_kind)
+        kind = motif_kinds().get(content.motif_kind)
         if kind is None:
             raise ValueError(f"{path}: unknown motif kind {content.motif_kind!r}")
         dish = cls(content.config)

@@ -19,6 +19,8 @@ store records nothing for it and lets it through, and a search stops at once.
 
 Evaluators are pure with respect to ``(motif, seed)`` under a fixed ``protocol``: the same
 inputs give the same outcome, which is what lets the store cache results by that key.
+Timing metrics (e.g. ``seconds``) are the one exception: they record where and when a run
+happened, and callers never compare them.
 """
 
 from __future__ import annotations

@@ -47,7 +47,9 @@ class Motif(ABC):
     def encode_many(cls, motifs: Sequence[Motif]) -> np.ndarray:
         """Stack motifs of this kind into the array their motif-network consumes.
 
-        The leading axis is the motif axis: shape ``(len(motifs), ...)``.
+        The leading axis is the motif axis: shape ``(len(motifs), ...)``. Rows may be
+        padded to the batch's largest motif (cells are), so a row encoded alone can be
+        shorter than the same motif's row in a batch; networks treat padding as absent.
         """
 
     @staticmethod
@@ -72,6 +74,11 @@ class Motif(ABC):
     def digest(self) -> str:
         """Stable content hash (sha256 of the canonical form, hex, 16 characters)."""
         return hashlib.sha256(self.canonical().encode()).hexdigest()[:16]
+
+
+def motif_kinds() -> dict[str, type[Motif]]:
+    """Every registered motif kind by its ``kind`` name (a copy: registering is by subclassing)."""
+    return dict(_REGISTRY)
 
 
 def motif_from_json(obj: dict[str, Any]) -> Motif:

@@ -32,7 +32,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from petridish.motifs.base import _REGISTRY, Motif, has_activation, motif_family, motif_from_json
+from petridish.motifs.base import (
+    Motif,
+    has_activation,
+    motif_family,
+    motif_from_json,
+    motif_kinds,
+)
 
 __all__ = ["MotifKindKit", "SampleMotifs"]
 
@@ -99,7 +105,7 @@ class MotifKindKit:
     def test_kind_is_registered(self, motif_kind: type[Motif]) -> None:
         assert issubclass(motif_kind, Motif)
         assert isinstance(motif_kind.kind, str) and motif_kind.kind
-        assert _REGISTRY.get(motif_kind.kind) is motif_kind
+        assert motif_kinds().get(motif_kind.kind) is motif_kind
 
     def test_json_round_trip(self, motifs: list[Motif]) -> None:
         for m in motifs:
