@@ -18,9 +18,11 @@ Contract:
   measurement of the slope.
 * ``evaluate_many`` trains all its slopes in one batched ``train_slopes`` call; its results
   equal ``evaluate`` one by one up to float rounding (see ``petridish.truth.mnist_mlp``).
-* Motifs that are not ``SigmoidSlope`` raise ``ValueError`` naming the type; seeds must be
-  in ``[0, 2**32)``. MNIST is loaded on first use and kept (read-only) for the
-  process, for the last data folder asked.
+* Any motif kind with the ``Motif.activation`` hook is evaluated the same way (the MLP's
+  hidden activation is the motif; ``train_motifs``); ``SigmoidSlope`` motifs go through
+  ``train_slopes`` as before. Motifs without the hook, or of mixed kinds in one call, raise
+  ``ValueError`` naming the type; seeds must be in ``[0, 2**32)``. MNIST is loaded on first use
+  and kept (read-only) for the process, for the last data folder asked.
 * MNIST that cannot be had (not on disk and not downloadable, or a corrupt file) raises
   ``GroundTruthUnavailable``: no slope can be evaluated, so nothing is a ``failed``
   outcome. The evaluator remembers the failure and raises it again at once on later calls
@@ -40,9 +42,17 @@ import numpy as np
 
 from petridish._logging import logger
 from petridish.evaluators.base import GroundTruthUnavailable, Outcome
-from petridish.motifs.base import Motif
+from petridish.motifs.base import Motif, has_activation
 from petridish.motifs.slope import SigmoidSlope
-from petridish.truth.mnist_mlp import PROTOCOLS, Protocol, SlopeResult, get_protocol, train_slopes
+from petridish.truth.mnist_mlp import (
+    PROTOCOLS,
+    MotifResult,
+    Protocol,
+    SlopeResult,
+    get_protocol,
+    train_motifs,
+    train_slopes,
+)
 
 if TYPE_CHECKING:
     from petridish.evaluators.base import Evaluator
@@ -131,6 +141,12 @@ class MnistSlopeEvaluator:
 
     def evaluate_many(self, motifs: Sequence[Motif], seed: int) -> list[Outcome]:
         """Train one model per motif, all with run seed ``seed``, in one batched call."""
+        if motifs and not isinstance(motifs[0], SigmoidSlope) and has_activation(type(motifs[0])):
+            _check_seed(seed)
+            trained = train_motifs(
+                motifs, self._protocol, data=self._load(), seeds=[seed], chunk=self.chunk
+            )
+            return [outcome_from_result(r) for r in trained]
         slopes = [_slope_of(m) for m in motifs]
         _check_seed(seed)
         if not slopes:
@@ -160,7 +176,7 @@ def _unavailable(exc: Exception) -> GroundTruthUnavailable:
     )
 
 
-def outcome_from_result(result: SlopeResult) -> Outcome:
+def outcome_from_result(result: SlopeResult | MotifResult) -> Outcome:
     """The ``Outcome`` of one trained model (see the module docstring for the fields)."""
     accuracy = float(result.val_accuracy)
     train_loss = float(result.train_loss_curve[-1]) if result.train_loss_curve else math.nan
@@ -309,7 +325,8 @@ def _mnist_split(data_dir: str | None) -> Data:
 def _slope_of(motif: object) -> float:
     if not isinstance(motif, SigmoidSlope):
         raise ValueError(
-            f"MnistSlopeEvaluator evaluates SigmoidSlope motifs, got {type(motif).__name__}: "
+            "MnistSlopeEvaluator evaluates SigmoidSlope motifs or motifs with an "
+            f"activation(code, x) hook, got {type(motif).__name__}: "
             f"{motif!r}"
         )
     return motif.slope
