@@ -13,6 +13,7 @@ from petridish.motifs import Activation, SigmoidSlope
 from petridish.motifs.activation import (
     MAX_NODES,
     OPS,
+    _numpy_eval,
     mutate_activation,
     parse,
     random_activation,
@@ -160,12 +161,45 @@ def test_sampling_and_mutation_are_seeded_and_valid() -> None:
         assert child != parent and Activation(child.expr) == child
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(1, 3))
-def test_hypothesis_round_trip(seed: int, depth: int) -> None:
-    tree = random_tree(np.random.default_rng(seed), depth)
-    motif = Activation(tree.text())
+_UNARY = list(OPS[1:12])
+_BINARY = list(OPS[13:])
+_texts = st.recursive(
+    st.just("x"),
+    lambda inner: st.one_of(
+        st.builds(lambda op, e: f"{op}({e})", st.sampled_from(_UNARY), inner),
+        st.builds(
+            lambda c, e: f"scale({c!r}, {e})",
+            st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False),
+            inner,
+        ),
+        st.builds(lambda op, a, b: f"{op}({a}, {b})", st.sampled_from(_BINARY), inner, inner),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(_texts)
+def test_hypothesis_round_trip(text: str) -> None:
+    try:
+        motif = Activation(text)
+    except ValueError as exc:  # only the size and depth limits may reject grammar text
+        assert "at most" in str(exc)
+        return
     again = Activation(motif.expr)
     assert again == motif and again.expr == motif.expr  # canonical text is a fixed point
     assert parse(motif.expr).text() == motif.expr
+    assert motif_from_json(motif.to_json()) == motif
     np.testing.assert_array_equal(again.program(), motif.program())
+    # Canonicalisation keeps the function: the canonical and the written tree agree.
+    x = np.linspace(-2.0, 2.0, 9)
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(motif.numpy(x), _numpy_eval(parse(text), x), rtol=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3))
+def test_hypothesis_random_trees_are_valid(seed: int, depth: int) -> None:
+    tree = random_tree(np.random.default_rng(seed), depth)
+    motif = Activation(tree.text())
+    assert motif.tree.depth <= depth and Activation(motif.expr) == motif

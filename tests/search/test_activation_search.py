@@ -94,8 +94,15 @@ def test_every_strategy_searches_the_space(strategy: str, tmp_path: Path) -> Non
 
 def test_the_dish_filters_an_activation_search(tmp_path: Path) -> None:
     assert space_spec("activation").default_predictor == "dish"
+    # The configuration of tests/nets/test_activation_mlp.py: one compiled program for both.
     dish = default_dish_config("activation").replace(
-        outer_steps=2, inner_steps=5, restarts=1, ensemble=1, retries=0, n_samples=4
+        n_samples=4,
+        inner_steps=5,
+        outer_steps=3,
+        restarts=1,
+        ensemble=1,
+        retries=0,
+        outer_noise=0.0,
     )
     assert dish.network == "activation_mlp"
     config = SearchConfig(
