@@ -8,17 +8,19 @@ import pytest
 from petridish.motifs import Activation, SigmoidSlope
 from petridish.truth.mnist_mlp import TrainingProtocol, train_motifs, train_slopes
 
+# The protocol and data of tests/truth/test_mnist_mlp.py: in one test session the slope
+# trainer's compiled programs are shared with those tests.
 SMALL = TrainingProtocol(
-    "test_small", epochs=2, batch_size=8, seeds=1, n_train=64, n_val=32, hidden=(6, 6)
+    "small", epochs=2, batch_size=10, seeds=2, n_train=120, n_val=40, hidden=(8, 8)
 )
 
 
 @pytest.fixture(scope="module")
 def data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(96, 12)).astype(np.float32)
-    y = (x[:, :4].argmax(axis=1)).astype(np.int32)  # 4 learnable classes
-    return x[:64], y[:64], x[64:], y[64:]
+    x = rng.normal(size=(160, 12)).astype(np.float32)  # (images, features)
+    y = ((x[:, 0] > 0).astype(np.int32) * 2 + (x[:, 1] > 0)).astype(np.int32)  # (images,)
+    return x[:120], y[:120], x[120:], y[120:]
 
 
 def test_sigmoid_scale_equals_the_slope_trainer(data: tuple[np.ndarray, ...]) -> None:
