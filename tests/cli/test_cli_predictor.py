@@ -53,3 +53,14 @@ def test_gp_on_slopes_names_the_option(capsys: pytest.CaptureFixture[str], tmp_p
     store = str(tmp_path / "s.db")
     line = _error(capsys, ["--predictor", "gp", "--space", "slope", "--store", store])
     assert "--predictor" in line and "gp" in line
+
+
+@pytest.mark.parametrize("predictor", ["gp", "nn_surrogate"])
+def test_cell_encoders_on_activations_name_the_option(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, predictor: str
+) -> None:
+    # Refused before any ground truth is spent (no store file is made).
+    store = str(tmp_path / "s.db")
+    line = _error(capsys, ["--predictor", predictor, "--space", "activation", "--store", store])
+    assert "--predictor" in line and predictor in line and "not cells" in line
+    assert not (tmp_path / "s.db").exists()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import petridish.motifs  # noqa: F401  (registers every built-in motif kind)
+from petridish.motifs.activation import Activation, random_activation
 from petridish.motifs.base import _REGISTRY, Motif
 from petridish.motifs.cell import Cell, random_cell, random_recipe
 from petridish.motifs.slope import SigmoidSlope
@@ -35,6 +36,14 @@ def _cells(rng: np.random.Generator) -> list[Motif]:
     return [random_cell(rng, n_nodes=n) for n in (2, 4, 7)]
 
 
+def _activations(rng: np.random.Generator) -> list[Motif]:
+    drawn: dict[str, Motif] = {}
+    while len(drawn) < 4:
+        a = random_activation(rng)
+        drawn[a.expr] = a
+    return list(drawn.values())
+
+
 _VALID_RECIPE = random_recipe(np.random.default_rng(0), n_nodes=4)
 
 
@@ -50,6 +59,21 @@ def _renamed(recipe: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 KINDS: dict[str, KindCase] = {
+    "activation": KindCase(
+        Activation,
+        _activations,
+        (
+            {},
+            {"expr": "no_such_op(x)"},
+            {"expr": "scale(1e9, x)"},
+            {"expr": "add(x)"},
+            {"expr": "x", "extra": 1},
+        ),
+        lambda: [
+            (Activation("mul(sigmoid(x), x)"), Activation("mul(x, sigmoid(x))")),
+            (Activation("add(relu(x), tanh(x))"), Activation("add(tanh(x), relu(x))")),
+        ],
+    ),
     "sigmoid_slope": KindCase(
         SigmoidSlope,
         _slopes,

@@ -14,6 +14,7 @@ from petridish.testing import SpaceKit
 # Loading the slope space builds its evaluator without touching MNIST (it loads on the
 # first evaluation), so the request only has to name a directory.
 REQUESTS: dict[str, Callable[[], GroundTruthRequest]] = {
+    "activation": lambda: GroundTruthRequest(data_dir=mnist_dir()),
     "slope": lambda: GroundTruthRequest(data_dir=mnist_dir()),
     "nasbench_nlp": lambda: GroundTruthRequest(data_dir=require_nlp_logs()),
 }

@@ -560,7 +560,8 @@ def add_commands(
         "--protocol",
         default=None,
         metavar="NAME",
-        help="slope only: MNIST training protocol: tiny (default), cpu, cpu_table or paper",
+        help="slope and activation spaces: MNIST training protocol: tiny (default), cpu, "
+        "cpu_table or paper",
     )
     add_quiet(sp)
     sp.set_defaults(func=cmd_search)

@@ -16,14 +16,16 @@ Contract:
 * A model whose validation or training loss is not finite has ``status = "diverged"``
   (its accuracy, if any, is still in ``metrics``): a network that produced NaN is not a
   measurement of the slope.
-* ``evaluate_many`` trains all its slopes in one batched ``train_slopes`` call, padded to a
-  whole number of ``chunk`` models (copies of its first slope, dropped), so that every
-  model is trained by the same compiled program: its results equal ``evaluate`` one by
-  one, and do not depend on how a caller or an executor split the motifs into batches
-  (a batch smaller than ``chunk`` costs as much as a full one).
-* Motifs that are not ``SigmoidSlope`` raise ``ValueError`` naming the type; seeds must be
-  in ``[0, 2**32)``. MNIST is loaded on first use and kept (read-only) for the
-  process, for the last data folder asked.
+* ``evaluate_many`` trains all its motifs in one batched call (``train_slopes``, or
+  ``train_motifs`` for other kinds), padded to a whole number of ``chunk`` models (copies of
+  its first motif, dropped), so that every model is trained by the same compiled program: its
+  results equal ``evaluate`` one by one, and do not depend on how a caller or an executor
+  split the motifs into batches (a batch smaller than ``chunk`` costs as much as a full one).
+* Any motif kind with the ``Motif.activation`` hook is evaluated the same way (the MLP's
+  hidden activation is the motif); ``SigmoidSlope`` motifs go through ``train_slopes`` as
+  before. Motifs without the hook, or of mixed kinds in one call, raise ``ValueError`` naming
+  the type; seeds must be in ``[0, 2**32)``. MNIST is loaded on first use and kept
+  (read-only) for the process, for the last data folder asked.
 * MNIST that cannot be had (not on disk and not downloadable, or a corrupt file) raises
   ``GroundTruthUnavailable``: no slope can be evaluated, so nothing is a ``failed``
   outcome. The evaluator remembers the failure and raises it again at once on later calls
@@ -43,9 +45,17 @@ import numpy as np
 
 from petridish._logging import logger
 from petridish.evaluators.base import GroundTruthUnavailable, Outcome
-from petridish.motifs.base import Motif
+from petridish.motifs.base import Motif, has_activation
 from petridish.motifs.slope import SigmoidSlope
-from petridish.truth.mnist_mlp import PROTOCOLS, Protocol, SlopeResult, get_protocol, train_slopes
+from petridish.truth.mnist_mlp import (
+    PROTOCOLS,
+    MotifResult,
+    Protocol,
+    SlopeResult,
+    get_protocol,
+    train_motifs,
+    train_slopes,
+)
 
 if TYPE_CHECKING:
     from petridish.evaluators.base import Evaluator
@@ -148,21 +158,32 @@ class MnistSlopeEvaluator:
 
     def evaluate_many(self, motifs: Sequence[Motif], seed: int) -> list[Outcome]:
         """Train one model per motif, all with run seed ``seed``, in one batched call."""
-        slopes = [_slope_of(m) for m in motifs]
-        _check_seed(seed)
-        if not slopes:
-            return []
         # Every compiled program trains exactly ``chunk`` models: a batch that does not fill
-        # its last chunk is padded with copies of its first slope (trained, then dropped).
+        # its last chunk is padded with copies of its first motif (trained, then dropped).
         # A smaller program rounds differently (a batch of 1 can change a tiny-protocol
         # accuracy by 1.5 points), and how motifs are split into batches depends on the
         # caller (an iteration's size, an executor's workers): padded, an outcome depends
-        # on (slope, seed, protocol) alone, wherever and with whatever it was trained.
-        n = len(slopes)
-        padded = slopes + [slopes[0]] * (-n % self.chunk)
-        results = train_slopes(
-            padded, self._protocol, data=self._load(), seeds=[seed], chunk=self.chunk
-        )
+        # on (motif, seed, protocol) alone, wherever and with whatever it was trained.
+        n = len(motifs)
+        pad = -n % self.chunk
+        if motifs and not isinstance(motifs[0], SigmoidSlope) and has_activation(type(motifs[0])):
+            _check_seed(seed)
+            padded_motifs = list(motifs) + [motifs[0]] * pad
+            results: Sequence[SlopeResult | MotifResult] = train_motifs(
+                padded_motifs, self._protocol, data=self._load(), seeds=[seed], chunk=self.chunk
+            )
+        else:
+            slopes = [_slope_of(m) for m in motifs]
+            _check_seed(seed)
+            if not slopes:
+                return []
+            results = train_slopes(
+                slopes + [slopes[0]] * pad,
+                self._protocol,
+                data=self._load(),
+                seeds=[seed],
+                chunk=self.chunk,
+            )
         return [outcome_from_result(r) for r in results[:n]]
 
 
@@ -185,7 +206,7 @@ def _unavailable(exc: Exception) -> GroundTruthUnavailable:
     )
 
 
-def outcome_from_result(result: SlopeResult) -> Outcome:
+def outcome_from_result(result: SlopeResult | MotifResult) -> Outcome:
     """The ``Outcome`` of one trained model (see the module docstring for the fields)."""
     accuracy = float(result.val_accuracy)
     train_loss = float(result.train_loss_curve[-1]) if result.train_loss_curve else math.nan
@@ -341,7 +362,8 @@ def _mnist_split(data_dir: str | None) -> Data:
 def _slope_of(motif: object) -> float:
     if not isinstance(motif, SigmoidSlope):
         raise ValueError(
-            f"MnistSlopeEvaluator evaluates SigmoidSlope motifs, got {type(motif).__name__}: "
+            "MnistSlopeEvaluator evaluates SigmoidSlope motifs or motifs with an "
+            f"activation(code, x) hook, got {type(motif).__name__}: "
             f"{motif!r}"
         )
     return motif.slope

@@ -82,11 +82,24 @@ def _random_dish(space: str, config: DishConfig) -> Predictor:
     return random_data_dish(config)
 
 
+def _check_cells(name: str, space: str, config: DishConfig) -> None:
+    """Refuse a cell-encoding predictor on a space whose motifs are not cells (known from the
+    motif-network its dish runs), before any ground truth is spent on the search."""
+    from petridish.nets.cell import CELL_NETWORK
+
+    if config.network != CELL_NETWORK:
+        raise ValueError(
+            f"predictor {name!r} encodes recurrent cells; the {space} space's motifs are not "
+            "cells: use dish, random_dish or none"
+        )
+
+
 def _nn_surrogate(space: str, config: DishConfig) -> Predictor:
     if space == "slope":
         from petridish.baselines.nn_surrogate import NNSurrogate
 
         return NNSurrogate()
+    _check_cells("nn_surrogate", space, config)
     from petridish.baselines.nn_encoded import EncodedNNSurrogate
 
     return EncodedNNSurrogate()
@@ -95,6 +108,7 @@ def _nn_surrogate(space: str, config: DishConfig) -> Predictor:
 def _gp(space: str, config: DishConfig) -> Predictor:
     if space == "slope":
         raise ValueError("predictor 'gp' encodes cells; on the slope space use nn_surrogate")
+    _check_cells("gp", space, config)
     from petridish.baselines.sklearn_models import GaussianProcessConfig, SklearnPredictor
 
     return SklearnPredictor(GaussianProcessConfig())

@@ -24,6 +24,10 @@ Contract:
 * Compiled programs are cached per static configuration (layer sizes, batch size, steps per
   epoch, lr, l2), so a second call with the same shapes does not recompile.
 * Slopes must be finite and positive (``ValueError`` naming the bad value).
+* Any motif kind with the ``Motif.activation`` hook trains the same way
+  (``train_motifs``): its ``encode_many`` rows are the per-model codes and the hook is the
+  hidden activation. ``train_slopes`` is ``train_motifs`` on ``SigmoidSlope`` motifs, to
+  the bit: the hook computes ``sigmoid(slope * x)`` exactly as before.
 """
 
 from __future__ import annotations
@@ -48,9 +52,13 @@ from petridish._validation import (
     positive_float,
     positive_int,
 )
+from petridish.motifs.base import Motif, has_activation, motif_family
+from petridish.motifs.slope import SigmoidSlope, sigmoid_slope_activation
 
 __all__ = [
     "PROTOCOLS",
+    "ActivationFn",
+    "MotifResult",
     "Protocol",
     "SlopeResult",
     "forward",
@@ -58,12 +66,15 @@ __all__ = [
     "init_params",
     "make_optimizer",
     "slope_table_from_results",
+    "train_motifs",
     "train_one",
     "train_slopes",
 ]
 
 Params = tuple[jax.Array, ...]  # (w1, b1, w2, b2, w3, b3); w: (fan_in, fan_out), b: (fan_out,)
 ProgressFn = Callable[[int, int], None]
+ActivationFn = Callable[[jax.Array, jax.Array], jax.Array]
+"""A motif kind's ``activation(code, x)`` hook: one model's code row, any float ``x``."""
 
 _VAL_BLOCK = 1000  # validation images per evaluation block; bounds activation memory
 _INITS = ("pytorch", "glorot")
@@ -228,6 +239,19 @@ class SlopeResult:
     wall_seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class MotifResult:
+    """One trained model of any motif kind (``train_motifs``); fields as ``SlopeResult``."""
+
+    motif: Motif
+    seed: int
+    val_accuracy: float
+    val_loss: float
+    learning_curve: tuple[float, ...]
+    train_loss_curve: tuple[float, ...] = field(default=())
+    wall_seconds: float = 0.0
+
+
 # ---------------------------------------------------------------------------- the model
 
 
@@ -253,8 +277,15 @@ def init_params(key: jax.Array, sizes: Sequence[int], init: str = "pytorch") -> 
     return tuple(params)
 
 
-def forward(params: Params, slope: jax.Array, x: jax.Array) -> jax.Array:
-    """Logits of one model: hidden layers use ``sigmoid(slope * (x W + b))``.
+def forward(
+    params: Params,
+    slope: jax.Array,
+    x: jax.Array,
+    activation: ActivationFn = sigmoid_slope_activation,
+) -> jax.Array:
+    """Logits of one model: hidden layers use ``activation(slope, x W + b)``, by default
+    ``sigmoid(slope * (x W + b))``; ``slope`` is the model's code (a motif kind's
+    ``encode_many`` row when ``activation`` is that kind's hook).
 
     x: (batch, 784) -> (batch, 10).
     """
@@ -264,12 +295,14 @@ def forward(params: Params, slope: jax.Array, x: jax.Array) -> jax.Array:
         w, b = params[2 * layer], params[2 * layer + 1]
         h = h @ w + b
         if layer < n_layers - 1:
-            h = jax.nn.sigmoid(slope * h)
+            h = activation(slope, h)
     return h
 
 
-def _loss(params: Params, slope: jax.Array, x: jax.Array, y: jax.Array) -> jax.Array:
-    logits = forward(params, slope, x)  # (batch, 10)
+def _loss(
+    params: Params, slope: jax.Array, x: jax.Array, y: jax.Array, activation: ActivationFn
+) -> jax.Array:
+    logits = forward(params, slope, x, activation)  # (batch, 10)
     return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
 
 
@@ -295,6 +328,8 @@ class _Static:
     lr: float
     l2: float
     init: str
+    # The motif kind's hook (a plain function: hashable, so part of the cache key).
+    activation: ActivationFn = sigmoid_slope_activation
 
 
 class _Programs(NamedTuple):
@@ -303,7 +338,12 @@ class _Programs(NamedTuple):
     evaluate: Callable[..., Any]
 
 
-def _static_for(protocol: TrainingProtocol, n_features: int, n_classes: int) -> _Static:
+def _static_for(
+    protocol: TrainingProtocol,
+    n_features: int,
+    n_classes: int,
+    activation: ActivationFn = sigmoid_slope_activation,
+) -> _Static:
     return _Static(
         sizes=(n_features, *protocol.hidden, n_classes),
         batch_size=protocol.batch_size,
@@ -311,6 +351,7 @@ def _static_for(protocol: TrainingProtocol, n_features: int, n_classes: int) -> 
         lr=float(protocol.lr),
         l2=float(protocol.l2),
         init=protocol.init,
+        activation=activation,
     )
 
 
@@ -341,7 +382,7 @@ def _programs(static: _Static) -> _Programs:
         def step(carry: tuple[Params, Any], idx: jax.Array) -> tuple[tuple[Params, Any], jax.Array]:
             p, s = carry
             # x[idx]: (batch, 784), y[idx]: (batch,)
-            loss, grads = jax.value_and_grad(_loss)(p, slope, x[idx], y[idx])
+            loss, grads = jax.value_and_grad(_loss)(p, slope, x[idx], y[idx], static.activation)
             updates, s = opt.update(grads, s, p)
             return (optax.apply_updates(p, updates), s), loss
 
@@ -356,7 +397,7 @@ def _programs(static: _Static) -> _Programs:
             acc: tuple[jax.Array, jax.Array], b: tuple[jax.Array, ...]
         ) -> tuple[tuple[jax.Array, jax.Array], None]:
             xi, yi, wi = b
-            logits = forward(params, slope, xi)  # (block, 10)
+            logits = forward(params, slope, xi, static.activation)  # (block, 10)
             nll = optax.softmax_cross_entropy_with_integer_labels(logits, yi)
             correct = (jnp.argmax(logits, axis=-1) == yi).astype(jnp.float32)
             return (acc[0] + jnp.sum(correct * wi), acc[1] + jnp.sum(nll * wi)), None
@@ -427,6 +468,93 @@ def _val_blocks(x: np.ndarray, y: np.ndarray) -> tuple[jax.Array, jax.Array, jax
     )
 
 
+class _Trained(NamedTuple):
+    """One trained model of ``_train``: its row in the codes, seed and scores."""
+
+    row: int
+    seed: int
+    val_accuracy: float
+    val_loss: float
+    learning_curve: tuple[float, ...]
+    train_loss_curve: tuple[float, ...]
+    wall_seconds: float
+
+
+def _run_seeds(proto: TrainingProtocol, seed: int, seeds: Sequence[int] | None) -> list[int]:
+    if seeds is None:
+        first = integer(seed, "seed")
+        run_seeds = list(range(first, first + proto.seeds))
+    else:
+        run_seeds = [integer(s, "seed") for s in seeds]
+    if not run_seeds:
+        raise ValueError("no seeds given")
+    bad_seeds = [s for s in run_seeds if not 0 <= s < 2**32]
+    if bad_seeds:
+        raise ValueError(f"seeds must be in [0, 2**32), got {bad_seeds}")
+    return run_seeds
+
+
+def _train(
+    codes: np.ndarray,
+    activation: ActivationFn,
+    proto: TrainingProtocol,
+    run_seeds: Sequence[int],
+    data_dir: str | None,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None,
+    chunk: int,
+    progress: ProgressFn | None,
+) -> list[_Trained]:
+    """Train every (code row, seed) pair, row-major; ``codes`` is ``(rows, ...)``."""
+    x_train, y_train, x_val, y_val = _load_data(proto, data_dir, data)
+    n_classes = int(max(y_train.max(), y_val.max())) + 1
+    programs = _programs(_static_for(proto, x_train.shape[1], n_classes, activation))
+
+    x = jnp.asarray(x_train)  # (n_train, 784)
+    y = jnp.asarray(y_train)  # (n_train,)
+    xb, yb, wb = _val_blocks(x_val, y_val)
+    pairs = [(row, r) for row in range(len(codes)) for r in run_seeds]
+    total = len(pairs) * proto.epochs
+    done = 0
+    results: list[_Trained] = []
+    for start in range(0, len(pairs), chunk):
+        real = pairs[start : start + chunk]
+        padded = real + [real[0]] * (min(chunk, len(pairs)) - len(real))
+        t0 = time.perf_counter()
+        code_arr = jnp.asarray(codes[[p[0] for p in padded]])  # (models, ...) e.g. slopes
+        keys = jax.vmap(jax.random.key)(jnp.asarray([p[1] for p in padded], jnp.uint32))
+        params, opt_state = programs.init(keys)
+        curve: list[np.ndarray] = []
+        train_losses: list[np.ndarray] = []
+        for epoch in range(proto.epochs):
+            params, opt_state, loss = programs.epoch(
+                params, opt_state, code_arr, keys, jnp.asarray(epoch, jnp.uint32), x, y
+            )
+            acc, nll = programs.evaluate(params, code_arr, xb, yb, wb)
+            curve.append(np.asarray(acc))
+            train_losses.append(np.asarray(loss))
+            done += len(real)
+            if progress is not None:
+                progress(done, total)
+        nll_final = np.asarray(nll)
+        wall = (time.perf_counter() - t0) / len(real)
+        acc_curve = np.stack(curve, axis=1)  # (models, epochs)
+        loss_curve = np.stack(train_losses, axis=1)  # (models, epochs)
+        for i, (row, run) in enumerate(real):
+            results.append(
+                _Trained(
+                    row=row,
+                    seed=run,
+                    val_accuracy=float(acc_curve[i, -1]),
+                    val_loss=float(nll_final[i]),
+                    learning_curve=tuple(float(a) for a in acc_curve[i]),
+                    train_loss_curve=tuple(float(v) for v in loss_curve[i]),
+                    wall_seconds=wall,
+                )
+            )
+        logger.info("trained %d/%d models (%.1f s per model)", start + len(real), len(pairs), wall)
+    return results
+
+
 def train_slopes(
     slopes: Sequence[float],
     protocol: str | TrainingProtocol,
@@ -459,64 +587,68 @@ def train_slopes(
     proto = get_protocol(protocol)
     checked = _check_slopes(slopes)
     chunk = positive_int(chunk, "chunk")
-    if seeds is None:
-        first = integer(seed, "seed")
-        run_seeds = list(range(first, first + proto.seeds))
-    else:
-        run_seeds = [integer(s, "seed") for s in seeds]
-    if not run_seeds:
-        raise ValueError("no seeds given")
-    bad_seeds = [s for s in run_seeds if not 0 <= s < 2**32]
-    if bad_seeds:
-        raise ValueError(f"seeds must be in [0, 2**32), got {bad_seeds}")
-    x_train, y_train, x_val, y_val = _load_data(proto, data_dir, data)
-    n_classes = int(max(y_train.max(), y_val.max())) + 1
-    programs = _programs(_static_for(proto, x_train.shape[1], n_classes))
+    run_seeds = _run_seeds(proto, seed, seeds)
+    codes = np.asarray(checked, np.float32)  # (slopes,): SigmoidSlope.encode_many's rows
+    trained = _train(
+        codes, sigmoid_slope_activation, proto, run_seeds, data_dir, data, chunk, progress
+    )
+    return [
+        SlopeResult(
+            slope=checked[t.row],
+            seed=t.seed,
+            val_accuracy=t.val_accuracy,
+            val_loss=t.val_loss,
+            learning_curve=t.learning_curve,
+            train_loss_curve=t.train_loss_curve,
+            wall_seconds=t.wall_seconds,
+        )
+        for t in trained
+    ]
 
-    x = jnp.asarray(x_train)  # (n_train, 784)
-    y = jnp.asarray(y_train)  # (n_train,)
-    xb, yb, wb = _val_blocks(x_val, y_val)
-    pairs = [(s, r) for s in checked for r in run_seeds]
-    total = len(pairs) * proto.epochs
-    done = 0
-    results: list[SlopeResult] = []
-    for start in range(0, len(pairs), chunk):
-        real = pairs[start : start + chunk]
-        padded = real + [real[0]] * (min(chunk, len(pairs)) - len(real))
-        t0 = time.perf_counter()
-        slope_arr = jnp.asarray([p[0] for p in padded], jnp.float32)  # (models,)
-        keys = jax.vmap(jax.random.key)(jnp.asarray([p[1] for p in padded], jnp.uint32))
-        params, opt_state = programs.init(keys)
-        curve: list[np.ndarray] = []
-        train_losses: list[np.ndarray] = []
-        for epoch in range(proto.epochs):
-            params, opt_state, loss = programs.epoch(
-                params, opt_state, slope_arr, keys, jnp.asarray(epoch, jnp.uint32), x, y
-            )
-            acc, nll = programs.evaluate(params, slope_arr, xb, yb, wb)
-            curve.append(np.asarray(acc))
-            train_losses.append(np.asarray(loss))
-            done += len(real)
-            if progress is not None:
-                progress(done, total)
-        nll_final = np.asarray(nll)
-        wall = (time.perf_counter() - t0) / len(real)
-        acc_curve = np.stack(curve, axis=1)  # (models, epochs)
-        loss_curve = np.stack(train_losses, axis=1)  # (models, epochs)
-        for i, (slope, run) in enumerate(real):
-            results.append(
-                SlopeResult(
-                    slope=slope,
-                    seed=run,
-                    val_accuracy=float(acc_curve[i, -1]),
-                    val_loss=float(nll_final[i]),
-                    learning_curve=tuple(float(a) for a in acc_curve[i]),
-                    train_loss_curve=tuple(float(v) for v in loss_curve[i]),
-                    wall_seconds=wall,
-                )
-            )
-        logger.info("trained %d/%d models (%.1f s per model)", start + len(real), len(pairs), wall)
-    return results
+
+def train_motifs(
+    motifs: Sequence[Motif],
+    protocol: str | TrainingProtocol,
+    *,
+    data_dir: str | None = None,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+    seed: int = 0,
+    seeds: Sequence[int] | None = None,
+    chunk: int = 8,
+    progress: ProgressFn | None = None,
+) -> list[MotifResult]:
+    """``train_slopes`` for any motif kind with the ``Motif.activation`` hook.
+
+    ``motifs`` must share one kind (``ValueError`` otherwise, or when the kind has no
+    hook); the models' codes are ``kind.encode_many(motifs)`` and their hidden activation
+    ``kind.activation``. Arguments and result order as ``train_slopes``: one
+    ``MotifResult`` per (motif, seed), motif-major. On ``SigmoidSlope`` motifs the numbers
+    are those of ``train_slopes``.
+    """
+    proto = get_protocol(protocol)
+    if len(motifs) == 0:
+        raise ValueError("no motifs given")
+    kind = motif_family(motifs)
+    if not has_activation(kind):
+        raise ValueError(f"{kind.__name__} motifs define no activation(code, x) to train")
+    if kind is SigmoidSlope:
+        _check_slopes([m.slope for m in motifs if isinstance(m, SigmoidSlope)])
+    chunk = positive_int(chunk, "chunk")
+    run_seeds = _run_seeds(proto, seed, seeds)
+    codes = np.asarray(kind.encode_many(motifs))  # (motifs, ...)
+    trained = _train(codes, kind.activation, proto, run_seeds, data_dir, data, chunk, progress)
+    return [
+        MotifResult(
+            motif=motifs[t.row],
+            seed=t.seed,
+            val_accuracy=t.val_accuracy,
+            val_loss=t.val_loss,
+            learning_curve=t.learning_curve,
+            train_loss_curve=t.train_loss_curve,
+            wall_seconds=t.wall_seconds,
+        )
+        for t in trained
+    ]
 
 
 def train_one(

@@ -5,6 +5,7 @@
 calls ``register_space`` plus its import line below.
 """
 
+from petridish.search.spaces.activation import ACTIVATION
 from petridish.search.spaces.base import GroundTruth, GroundTruthRequest, SpaceSpec
 from petridish.search.spaces.nasbench_nlp import NASBENCH_NLP, SEARCH_CELL_DISH
 from petridish.search.spaces.registry import (
@@ -16,6 +17,7 @@ from petridish.search.spaces.registry import (
 from petridish.search.spaces.slope import SLOPE
 
 __all__ = [
+    "ACTIVATION",
     "NASBENCH_NLP",
     "SEARCH_CELL_DISH",
     "SLOPE",
