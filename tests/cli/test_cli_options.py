@@ -15,6 +15,7 @@ import pytest
 
 from petridish.cli import CliError, build_parser, dish_config_from_args, main
 from petridish.dish.config import DishConfig
+from petridish.search.spaces import space_specs
 from petridish.store import Store
 from shared_paths import SHARED_REFERENCE
 
@@ -76,7 +77,12 @@ def test_options_that_apply_to_one_space_say_so_or_are_absent() -> None:
     assert "--protocol" not in compare and "--table" not in compare
     search = options("search")
     assert "--table" not in search
-    assert search["--protocol"].startswith("slope only")
+    # --protocol's help names every space that takes a protocol, with its protocols.
+    for spec in space_specs():
+        if spec.protocols:
+            assert f"{spec.name}: {', '.join(spec.protocols)}" in search["--protocol"]
+        else:
+            assert f"{spec.name}:" not in search["--protocol"]
     assert search["--download"].startswith("nasbench_nlp only")
 
 

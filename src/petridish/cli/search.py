@@ -560,8 +560,12 @@ def add_commands(
         "--protocol",
         default=None,
         metavar="NAME",
-        help="slope and activation spaces: MNIST training protocol: tiny (default), cpu, "
-        "cpu_table or paper",
+        help="; ".join(
+            f"{s.name}: {', '.join(s.protocols)} (default {s.default_protocol})"
+            for s in space_specs()
+            if s.protocols
+        )
+        + ": the ground-truth training protocol (other spaces take none)",
     )
     add_quiet(sp)
     sp.set_defaults(func=cmd_search)
