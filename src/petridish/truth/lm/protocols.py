@@ -45,6 +45,9 @@ class LMProtocol:
     is the whole training split. Successive epochs continue through the split (wrapping
     around), so a budget below the split still sees new text every epoch.
     ``val_tokens``: how many validation (and test) tokens are scored; ``None`` is all.
+    ``vocab_cap``: the vocabulary is cut to the ``vocab_cap`` most frequent training words
+    plus one out-of-vocabulary token (``trainer.capped_splits``); ``None`` keeps it whole.
+    Losses under a cap are over the capped vocabulary (not comparable to uncapped ones).
     ``tied``: decoder weights tied to the embedding (needs the last layer's width to equal
     ``embedding``; with more than one layer the last layer is ``embedding`` wide, as in
     AWD-LSTM).
@@ -76,6 +79,7 @@ class LMProtocol:
     tokens_per_epoch: int | None = None
     val_tokens: int | None = None
     eval_batch: int = 10
+    vocab_cap: int | None = None
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -101,7 +105,7 @@ class LMProtocol:
                 raise ValueError(f"LMProtocol.{f} must be in [0, 1), got {p!r}")
         if self.lr <= 0 or self.clip < 0 or self.weight_decay < 0:
             raise ValueError("LMProtocol needs lr > 0, clip >= 0 and weight_decay >= 0")
-        for f in ("tokens_per_epoch", "val_tokens"):
+        for f in ("tokens_per_epoch", "val_tokens", "vocab_cap"):
             v = getattr(self, f)
             if v is not None and (not isinstance(v, int) or v < 1):
                 raise ValueError(f"LMProtocol.{f} must be None or a positive int, got {v!r}")
