@@ -6,6 +6,7 @@ calls ``register_space`` plus its import line below.
 """
 
 from petridish.search.spaces.base import GroundTruth, GroundTruthRequest, SpaceSpec
+from petridish.search.spaces.nao import NAO, GenotypeSpace
 from petridish.search.spaces.nasbench_nlp import NASBENCH_NLP, SEARCH_CELL_DISH
 from petridish.search.spaces.registry import (
     register_space,
@@ -16,9 +17,11 @@ from petridish.search.spaces.registry import (
 from petridish.search.spaces.slope import SLOPE
 
 __all__ = [
+    "NAO",
     "NASBENCH_NLP",
     "SEARCH_CELL_DISH",
     "SLOPE",
+    "GenotypeSpace",
     "GroundTruth",
     "GroundTruthRequest",
     "SpaceSpec",
