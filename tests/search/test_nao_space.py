@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -73,3 +75,37 @@ def test_spec_builds_the_lm_evaluator(tmp_path: object) -> None:
         parse_lm_protocol("imdb:cpu")
     with pytest.raises(ValueError, match="protocol"):
         parse_lm_protocol("fastest")
+
+
+@pytest.mark.slow
+def test_tiny_real_search_on_ptb(tmp_path: Path) -> None:
+    """Algorithm 1 on real language-model training: GA over 3-node genotypes on PTB."""
+    from petridish.data.corpora import CorpusUnavailableError, load_corpus
+    from petridish.search.loop import SearchConfig, run_search
+    from petridish.search.strategies import GAStrategy
+    from petridish.store import Store
+    from petridish.truth.lm import PROTOCOLS, LanguageModelEvaluator
+
+    try:
+        load_corpus("ptb", download=False)
+    except CorpusUnavailableError as err:
+        pytest.skip(f"PTB not available (set PETRIDISH_DATA_DIR): {err}")
+    tiny = PROTOCOLS["cpu"].with_(
+        name="cpu_tiny_test", hidden=16, embedding=16, epochs=1, tokens_per_epoch=16 * 35 * 4,
+        val_tokens=2000, vocab_cap=200,
+    )  # fmt: skip
+    evaluator = LanguageModelEvaluator("ptb", tiny, download=False)
+    config = SearchConfig(
+        space="nao", strategy="ga", predictor="none", budget_evals=6, warmup=4,
+        proposals=6, per_iteration=2,
+    )  # fmt: skip
+    with Store(tmp_path / "s.db") as store:
+        result = run_search(
+            config,
+            space=GenotypeSpace(n_nodes=3),
+            strategy=GAStrategy(elite=2),
+            evaluator=evaluator,
+            store=store,
+        )
+    assert len(result) == 6 and len(set(result.digests)) == 6
+    assert np.all(np.isfinite(result.losses)) and np.all(result.losses < np.log(201))
