@@ -31,14 +31,14 @@ _LOGS = "../shared/reference/nasbench_nlp_wikitext2_logs.zip"
 
 def select(n: int, seed: int, logs_path: str) -> tuple[list[Cell], np.ndarray]:
     """``n`` cells stratified over the final-loss range and their 50-epoch losses."""
-    logs = sorted(read_nasbench_nlp_zip(logs_path).complete, key=lambda g: g.final_val_loss)
+    logs = sorted(read_nasbench_nlp_zip(logs_path).complete(), key=lambda g: g.final_val_loss)
     rng = np.random.default_rng(seed)
     cells: list[Cell] = []
     ref: list[float] = []
     seen: set[str] = set()
     for stratum in np.array_split(np.arange(len(logs)), n):
         for i in rng.permutation(stratum):
-            cell = Cell.from_recipe(logs[int(i)].canonical_recipe)
+            cell = Cell.from_recipe(logs[int(i)].recipe)
             if cell.digest not in seen:  # the logs hold duplicate cells
                 seen.add(cell.digest)
                 cells.append(cell)
