@@ -83,7 +83,8 @@ def test_options_that_apply_to_one_space_say_so_or_are_absent() -> None:
             assert f"{spec.name}: {', '.join(spec.protocols)}" in search["--protocol"]
         else:
             assert f"{spec.name}:" not in search["--protocol"]
-    assert search["--download"].startswith("nasbench_nlp only")
+    downloads = " or ".join(s.name for s in space_specs() if s.downloads)
+    assert search["--download"].startswith(f"{downloads} only")
 
 
 def test_unknown_set_key_lists_the_valid_keys(
@@ -133,7 +134,7 @@ def test_bad_setting_values_name_the_option(
         (["--budget", "10", "--warmup", "12"], "--budget 10 is at or below --warmup 12"),
         (["--warmup-only", "--budget", "50"], "--warmup-only runs the 40 warm-up evaluations"),
         (["--protocol", "nope"], "--protocol: "),
-        (["--download"], "--download applies to --space nasbench_nlp only"),
+        (["--download"], "--download applies to --space nao or nasbench_nlp only"),
     ],
 )
 def test_bad_search_numbers_are_named_in_cli_terms(

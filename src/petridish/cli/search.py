@@ -547,14 +547,15 @@ def add_commands(
     sp.add_argument(
         "--data-dir",
         metavar="DIR",
-        help="slope: the folder holding the four MNIST files (or its parent holding mnist/); "
-        "nasbench_nlp: the NAS-Bench-NLP logs zip or its folder (default: "
-        "$PETRIDISH_DATA_DIR, else the cache)",
+        help="slope, activation: the folder holding the four MNIST files (or its parent "
+        "holding mnist/); nasbench_nlp: the NAS-Bench-NLP logs zip or its folder; nao: the "
+        "folder holding ptb/ and wikitext-2/ (default: $PETRIDISH_DATA_DIR, else the cache)",
     )
     sp.add_argument(
         "--download",
         action="store_true",
-        help="nasbench_nlp only: download the logs when not found (MNIST downloads itself)",
+        help=" or ".join(s.name for s in space_specs() if s.downloads)
+        + " only: download the space's data when not found (MNIST downloads itself)",
     )
     sp.add_argument(
         "--protocol",

@@ -57,6 +57,7 @@ node body under ``jax.checkpoint`` (``remat``) were each measured faster; see
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal, NamedTuple
@@ -67,18 +68,23 @@ import numpy as np
 
 from petridish.motifs.base import Motif
 from petridish.motifs.cell import N_GRAPH_INPUTS, OP_ID, Cell
+from petridish.motifs.cell.genotype import GenotypeLayout, genotype_layout
 from petridish.nets.base import NetBase, Params
 from petridish.nets.numerics import isolate_nonfinite_grad, safe_mean_loss
 from petridish.nets.registry import NetworkConfig, register_network
 
 __all__ = [
     "CELL_NETWORK",
+    "NATIVE_COLUMNS",
     "NODE_BUCKET",
     "PREDICT_CHUNK",
     "CellNet",
     "cell_codes",
     "cell_network",
     "isolate_nonfinite_grad",
+    "native_codes",
+    "native_layer",
+    "native_layout",
     "reference_weights",
     "safe_mean_loss",
     "trim_codes",
@@ -429,6 +435,140 @@ class CellNet(NetBase):
         (_, bad), outs = jax.lax.scan(body, carry0, (x_row, pre))  # outs: (T, h, B)
         logits = jnp.einsum("thb,ho->bto", outs, params["w_out"]) + params["b_out"]
         return jnp.where(bad, jnp.nan, logits)  # (B, T, output_dim)
+
+    def apply_native(self, params: Params, code: jax.Array, x: jax.Array) -> jax.Array:
+        """``apply`` for a genotype cell given its native code (``native_codes``, ``(G,
+        NATIVE_COLUMNS)``): one highway step per genotype node instead of five primitive
+        nodes, reading the same ``params``; equal to ``apply`` on ``Cell.program``'s code of
+        the same cell (float32). A cell with any non-finite state gets all-NaN logits."""
+        if x.ndim != 3 or x.shape[2] != self.input_dim:
+            raise ValueError(f"x must be (batch, T, {self.input_dim}), got {x.shape}")
+        xt = jnp.swapaxes(x, 0, 1)  # (T, B, d_x)
+        h0 = jnp.zeros((x.shape[0], self.hidden), x.dtype)
+        outs, _ = native_layer(params, code, xt, h0)  # (T, B, h)
+        logits = jnp.einsum("tbh,ho->bto", outs, params["w_out"]) + params["b_out"]
+        return jnp.where(jnp.all(jnp.isfinite(outs)), logits, jnp.nan)  # (B, T, output_dim)
+
+
+# --------------------------------------------------------------- native genotype (highway)
+#
+# A DARTS/ENAS/NAO genotype node ``s = s_p + c * (f(W_t s_p + b_t) - s_p)``,
+# ``c = sigmoid(W_c s_p + b_c)`` is five primitive nodes (two linear, two activations, a
+# blend); run natively it is one step: one ``(B, h) @ (h, 2h)`` product, one sigmoid and one
+# activation. The native form reads the SAME parameters as the primitive form (the weight
+# slots and bias rows of the node's two ``linear`` nodes, gathered by index), so both forms
+# compute the same function of the same weights and train identically (to float rounding).
+
+# Columns of a native code row (one row per native node, ``NATIVE_COLUMNS`` wide):
+# act: GENOTYPE_ACT_ID (tanh 0, relu 1, sigmoid 2, identity 3); pred: predecessor native
+# node (0 for node 0, which reads h_prev_0); out: 1 if averaged into h_new_0; slot_c/slot_t:
+# weight slots of the gate's / candidate's h-side matrix; row_c/row_t: their bias rows;
+# xslot_c/xslot_t: their x-side slots (node 0 only; 0 elsewhere). Padding rows: identity,
+# pred 0, out 0, slot 0, row 0 (finite and unread).
+NATIVE_COLUMNS = 9
+_ACT_COEF = (
+    # (c, g_sig, g_lin, g_neg, g_0) of act(y) = g_sig sigmoid(c y) + g_lin y + g_neg min(y,0) + g_0
+    (2.0, 2.0, 0.0, 0.0, -1.0),  # tanh
+    (0.0, 0.0, 1.0, -1.0, 0.0),  # relu
+    (1.0, 1.0, 0.0, 0.0, 0.0),  # sigmoid
+    (0.0, 0.0, 1.0, 0.0, 0.0),  # identity
+)
+
+
+def native_layout(cell: Cell) -> GenotypeLayout | None:
+    """The cell's ``GenotypeLayout`` if it is a genotype cell (runs natively), else None."""
+    return genotype_layout(cell.nodes)
+
+
+def _slot_of(slots: np.ndarray, ins: np.ndarray, node: int, reads_x: bool) -> int:
+    """The weight slot of ``node``'s input that reads ``x`` (or does not)."""
+    for j in range(ins.shape[1]):
+        if slots[node, j] >= 0 and (int(ins[node, j]) == 0) == reads_x:
+            return int(slots[node, j])
+    raise AssertionError("a genotype linear node lacks its slot")  # pragma: no cover
+
+
+def native_codes(cells: Sequence[Cell], max_native: int | None = None) -> np.ndarray:
+    """Native codes ``(N, G, NATIVE_COLUMNS)`` int32 of genotype cells (see the columns
+    above), ``G = max_native`` or the batch's largest native node count; ``ValueError`` if a
+    cell is not a genotype cell or does not fit. Slots and bias rows are those of
+    ``Cell.program`` (the primitive form), so the native form reads the same parameters."""
+    layouts = [native_layout(c) for c in cells]
+    if not cells or any(lay is None for lay in layouts):
+        raise ValueError("native_codes needs a non-empty sequence of genotype cells")
+    lays = [lay for lay in layouts if lay is not None]
+    need = max(lay.n_native for lay in lays)
+    g = need if max_native is None else max_native
+    if g < need:
+        raise ValueError(f"cells need max_native >= {need}, got {g}")
+    out = np.zeros((len(cells), g, NATIVE_COLUMNS), np.int32)
+    out[:, :, 0] = 3  # padding: identity
+    for b, (cell, lay) in enumerate(zip(cells, lays, strict=True)):
+        prog = Cell.program([cell])
+        slots, ins = prog.weight_slot[0], prog.inputs[0]  # (M, K)
+        slot = functools.partial(_slot_of, slots, ins)
+        for i in range(lay.n_native):
+            out[b, i, 0] = lay.act[i]
+            out[b, i, 1] = max(lay.pred[i], 0)
+            out[b, i, 2] = int(i in lay.concat)
+            out[b, i, 3] = slot(lay.lin_c[i], False)
+            out[b, i, 4] = slot(lay.lin_t[i], False)
+            out[b, i, 5] = lay.lin_c[i]
+            out[b, i, 6] = lay.lin_t[i]
+            if i == 0:
+                out[b, i, 7] = slot(lay.lin_c[i], True)
+                out[b, i, 8] = slot(lay.lin_t[i], True)
+    return out
+
+
+def native_layer(
+    params: dict[str, jax.Array],
+    code: jax.Array,
+    x: jax.Array,
+    h_prev: jax.Array,
+    recurrent_mask: jax.Array | None = None,
+) -> tuple[jax.Array, jax.Array]:
+    """One genotype cell unrolled natively: ``code (G, NATIVE_COLUMNS)``, the primitive
+    form's ``params = {"w_x": (S, d, h), "w_h": (S, h, h), "b": (>= M, h)}``, ``x (T, B, d)``,
+    ``h_prev (B, h)`` (the cell's one state) -> outputs ``(T, B, h)`` and the last state
+    ``(B, h)``. ``recurrent_mask (B, h)`` multiplies ``h_prev`` at every step (dropout).
+    Equal (float32) to the primitive executor on ``Cell.program`` of the same cell."""
+    g = code.shape[0]
+    act = jnp.asarray(_ACT_COEF, params["w_h"].dtype)[code[:, 0]]  # (G, 5)
+    pred = code[:, 1]
+    out_w = code[:, 2].astype(params["w_h"].dtype)
+    out_w = out_w / jnp.maximum(out_w.sum(), 1.0)  # (G,) mean weights
+    # Gate and candidate side by side: (G, h, 2h), bias (G, 2h), node 0's x side (d, 2h).
+    w_h = jnp.concatenate([params["w_h"][code[:, 3]], params["w_h"][code[:, 4]]], axis=-1)
+    bias = jnp.concatenate([params["b"][code[:, 5]], params["b"][code[:, 6]]], axis=-1)
+    w_x0 = jnp.concatenate([params["w_x"][code[0, 7]], params["w_x"][code[0, 8]]], axis=-1)
+    h = h_prev.shape[-1]
+    pre0 = x @ w_x0 + bias[0]  # (T, B, 2h)
+    mask = jnp.ones_like(h_prev) if recurrent_mask is None else recurrent_mask
+
+    def highway(s_p: jax.Array, z: jax.Array, a: jax.Array) -> jax.Array:
+        c = jax.nn.sigmoid(z[:, :h])  # (B, h)
+        y = z[:, h:]
+        t = a[1] * jax.nn.sigmoid(a[0] * y) + a[2] * y + a[3] * jnp.minimum(y, 0.0) + a[4]
+        return s_p + c * (t - s_p)
+
+    def step(s_prev: jax.Array, pre0_t: jax.Array) -> tuple[jax.Array, jax.Array]:
+        hp = s_prev * mask
+        s0 = highway(hp, pre0_t + hp @ w_h[0], act[0])
+        tab = jnp.zeros((g, *hp.shape), hp.dtype).at[0].set(s0)  # (G, B, h)
+
+        def node(tab: jax.Array, i: jax.Array) -> tuple[jax.Array, None]:
+            s_p = tab[pred[i]]
+            val = highway(s_p, s_p @ w_h[i] + bias[i], act[i])
+            return jax.lax.dynamic_update_index_in_dim(tab, val, i, 0), None
+
+        if g > 1:
+            tab, _ = jax.lax.scan(node, tab, jnp.arange(1, g))
+        s_new = jnp.einsum("g,gbh->bh", out_w, tab)
+        return s_new, s_new
+
+    s_last, outs = jax.lax.scan(step, h_prev, pre0)
+    return outs, s_last
 
 
 def reference_weights(

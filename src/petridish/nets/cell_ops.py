@@ -26,9 +26,27 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-from petridish.nets.cell import _node_value, _Program, _program
+# The native genotype node lives with the executor; re-exported here for the LM trainer.
+from petridish.nets.cell import (
+    NATIVE_COLUMNS,
+    _node_value,
+    _Program,
+    _program,
+    native_codes,
+    native_layer,
+    native_layout,
+)
 
-__all__ = ["CellProgram", "cell_program", "node_value_broadcast", "node_value_matmul"]
+__all__ = [
+    "NATIVE_COLUMNS",
+    "CellProgram",
+    "cell_program",
+    "native_codes",
+    "native_layer",
+    "native_layout",
+    "node_value_broadcast",
+    "node_value_matmul",
+]
 
 CellProgram = _Program
 cell_program = _program

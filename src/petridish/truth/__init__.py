@@ -2,10 +2,13 @@
 
 ``slope_table()`` returns the bundled ``(slopes, accuracies)`` arrays measured with this
 package's own trainer (``petridish.truth.mnist_mlp``); ``load_table(path)`` reads a CSV.
+``cell_table(name)`` returns a bundled ``(cells, losses)`` language-model table (e.g.
+``"nao_ptb"``, measured by ``scripts/measure_lm_table.py``).
 ``TrainingProtocol`` (old name ``Protocol``, kept as an alias) says how that trainer measures.
 """
 
 from petridish.truth.bundled import slope_table, slope_table_protocol
+from petridish.truth.cell_tables import cell_table, cell_table_meta, read_cell_table
 from petridish.truth.mnist_mlp import Protocol, TrainingProtocol
 from petridish.truth.table import SlopeTable, TableError, read_slope_csv
 
@@ -22,6 +25,9 @@ __all__ = [
     "TableError",
     "TrainingProtocol",
     "bundled_table",
+    "cell_table",
+    "cell_table_meta",
+    "read_cell_table",
     "read_slope_csv",
     "slope_table",
     "slope_table_protocol",

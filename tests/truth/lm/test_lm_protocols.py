@@ -87,3 +87,12 @@ def test_invalid_protocols_rejected() -> None:
         PROTOCOLS["cpu"].with_(dropout_output=1.0)
     with pytest.raises(ValueError, match="optimizer"):
         PROTOCOLS["cpu"].with_(optimizer="rmsprop")
+
+
+def test_cpu_is_the_capped_protocol_and_cpu_large_the_phase1_one() -> None:
+    cpu, large = PROTOCOLS["cpu"], PROTOCOLS["cpu_large"]
+    assert cpu.vocab_cap == 2000 and large.vocab_cap is None
+    assert (large.hidden, large.epochs, large.tokens_per_epoch) == (64, 3, 200_000)
+    assert cpu.epochs * (cpu.tokens_per_epoch or 0) < large.epochs * (large.tokens_per_epoch or 0)
+    with pytest.raises(ValueError, match="vocab_cap"):
+        cpu.with_(vocab_cap=0)

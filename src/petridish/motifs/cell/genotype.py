@@ -7,6 +7,7 @@ vocabulary (``ops``), not on ``Cell``, so ``Cell.from_genotype`` can build on it
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -129,3 +130,107 @@ def mutate_genotype(genotype: Sequence[tuple[str, int]], rng: np.random.Generato
         acts = [a for a in GENOTYPE_ACTIVATIONS if a != act]
         geno[i] = (acts[int(rng.integers(len(acts)))], pred)
     return tuple(geno)
+
+
+# ------------------------------------------------------------------ native (highway) form
+
+GENOTYPE_ACT_ID: dict[str, int] = {a: i for i, a in enumerate(GENOTYPE_ACTIVATIONS)}
+"""Activation id of a native node (``GenotypeLayout.act``): position in ``GENOTYPE_ACTIVATIONS``."""
+_ACT_OF_OP = {op: act for act, op in _GENOTYPE_ACT_OP.items()}
+
+
+@dataclass(frozen=True)
+class GenotypeLayout:
+    """A genotype cell recognised in a canonical node list, node by native node.
+
+    Native node ``g`` is one highway update ``s_g = s_p + c_g * (t_g - s_p)`` with
+    ``c_g = sigmoid(lin_c)``, ``t_g = act_g(lin_t)``; native node 0 reads ``x`` and
+    ``h_prev_0`` (``s_p = h_prev_0``), node ``g >= 1`` reads ``s_{pred[g]}`` with
+    ``pred[g] < g``. Indices into the canonical node list: ``lin_c[g]``, ``lin_t[g]`` (the
+    two ``linear`` nodes; their bias rows and weight slots are the primitive form's) and
+    ``blend[g]``. ``concat`` lists the native nodes averaged into ``h_new_0``.
+    """
+
+    act: tuple[int, ...]  # (G,) GENOTYPE_ACT_ID of t's activation
+    pred: tuple[int, ...]  # (G,) predecessor native node; -1 for node 0 (h_prev_0)
+    lin_c: tuple[int, ...]  # (G,) canonical node index of the gate's linear node
+    lin_t: tuple[int, ...]  # (G,) canonical node index of the candidate's linear node
+    blend: tuple[int, ...]  # (G,) canonical node index of the blend node
+    concat: tuple[int, ...]  # native nodes averaged into the output
+
+    @property
+    def n_native(self) -> int:
+        return len(self.act)
+
+
+def genotype_layout(nodes: Sequence[tuple[str, str, tuple[str, ...]]]) -> GenotypeLayout | None:
+    """The ``GenotypeLayout`` of a canonical node list ``(name, op, inputs)`` if it is
+    exactly the primitive form of a genotype (``genotype_recipe``'s structure, any
+    predecessors, concat any non-empty set of nodes), else None.
+
+    Every node must belong to exactly one highway node (or be the output mean), so the
+    native form computes the same function with the same weights.
+    """
+    index = {name: i for i, (name, _, _) in enumerate(nodes)}
+    spec = {name: (op, tuple(ins)) for name, op, ins in nodes}
+    blends = [name for name, op, _ in nodes if op == "blend"]
+    if not blends:
+        return None
+    native_of: dict[str, int] = {}
+    act: list[int] = []
+    pred: list[int] = []
+    lin_c: list[int] = []
+    lin_t: list[int] = []
+    claimed: set[str] = set()
+    for name in blends:  # canonical order is topological: predecessors come first
+        gate, cand, prev = spec[name][1]
+        first = prev == "h_prev_0"
+        if not first and prev not in native_of:
+            return None
+        want_in = ("x", "h_prev_0") if first else (prev,)
+        if spec.get(gate, ("", ()))[0] != "activation_sigm":
+            return None
+        lc = spec[gate][1][0]
+        if spec.get(lc) != ("linear", want_in):
+            return None
+        op_t, ins_t = spec.get(cand, ("", ()))
+        if op_t == "linear":
+            lt, a = cand, "identity"
+        elif op_t in _ACT_OF_OP:
+            lt, a = ins_t[0], _ACT_OF_OP[op_t]
+        else:
+            return None
+        if spec.get(lt) != ("linear", want_in) or lt == lc:
+            return None
+        mine = {name, gate, lc, cand, lt}
+        if mine & claimed or len(mine) != (4 if a == "identity" else 5):
+            return None
+        claimed |= mine
+        native_of[name] = len(act)
+        act.append(GENOTYPE_ACT_ID[a])
+        pred.append(-1 if first else native_of[prev])
+        lin_c.append(index[lc])
+        lin_t.append(index[lt])
+    if sum(1 for p in pred if p == -1) != 1 or pred[0] != -1:
+        return None
+    out = OUTPUTS[0]
+    if out in native_of:
+        concat = [native_of[out]]
+    else:
+        op_o, ins_o = spec.get(out, ("", ()))
+        if op_o != "elementwise_mean" or not all(s in native_of for s in ins_o):
+            return None
+        if len(set(ins_o)) != len(ins_o):
+            return None
+        concat = sorted(native_of[s] for s in ins_o)
+        claimed.add(out)
+    if len(claimed) != len(nodes):
+        return None
+    return GenotypeLayout(
+        act=tuple(act),
+        pred=tuple(pred),
+        lin_c=tuple(lin_c),
+        lin_t=tuple(lin_t),
+        blend=tuple(index[b] for b in blends),
+        concat=tuple(concat),
+    )

@@ -46,13 +46,20 @@ from petridish._logging import logger
 from petridish.data.corpora import Corpus
 from petridish.motifs.base import Motif
 from petridish.motifs.cell import N_GRAPH_INPUTS, Cell
-from petridish.nets.cell_ops import cell_program, node_value_matmul
+from petridish.nets.cell_ops import (
+    cell_program,
+    native_codes,
+    native_layer,
+    native_layout,
+    node_value_matmul,
+)
 from petridish.truth.lm.protocols import LMProtocol
 
 __all__ = [
     "LMResult",
     "ProgramSizes",
     "batchify",
+    "capped_splits",
     "init_params",
     "program_sizes",
     "train_cells",
@@ -86,12 +93,15 @@ class LMResult:
 
 class ProgramSizes(NamedTuple):
     """Static sizes of one compiled program: vocabulary, padded nodes, inputs per node and
-    weight slots. Pinning them (``train_cells(..., sizes=)``) lets batches share a program."""
+    weight slots. Pinning them (``train_cells(..., sizes=)``) lets batches share a program.
+    ``native > 0``: the batch is genotype cells run natively (``native_codes`` padded to
+    ``native`` rows); the parameters keep the primitive form's shapes."""
 
     vocab: int
     max_nodes: int
     max_inputs: int
     max_slots: int
+    native: int = 0  # native (highway) nodes per genotype cell; 0: the primitive executor
 
 
 def batchify(tokens: np.ndarray, rows: int) -> np.ndarray:
@@ -242,7 +252,11 @@ def _forward(
                 layer = dict(
                     layer, w_h=layer["w_h"] * _locked_mask(kw, layer["w_h"].shape, p.weight_drop)
                 )
-        raw, st = _run_layer(layer, code, x, states[i], sizes, rec)
+        if sizes.native:
+            raw, s_last = native_layer(layer, code, x, states[i][0], rec)
+            st = jnp.zeros_like(states[i]).at[0].set(s_last)  # genotype cells: one state
+        else:
+            raw, st = _run_layer(layer, code, x, states[i], sizes, rec)
         new_states.append(st)
         x = raw
         if p is not None and i < len(params["layers"]) - 1:
@@ -414,14 +428,36 @@ def _programs(protocol: LMProtocol, sizes: ProgramSizes) -> _Programs:
 # ------------------------------------------------------------------------------- driver
 
 
-def program_sizes(cells: Sequence[Cell], vocab: int) -> ProgramSizes:
+def program_sizes(cells: Sequence[Cell], vocab: int, native: bool = False) -> ProgramSizes:
     """The padded sizes ``train_cells`` derives from a batch: nodes and weight slots rounded
-    up to a multiple of 4, at least 3 inputs per node."""
+    up to a multiple of 4, at least 3 inputs per node; with ``native`` (every cell a
+    genotype cell) also the native node count, rounded up to a multiple of 4."""
     prog = Cell.program(cells)
     m = -(-prog.max_nodes // _NODE_BUCKET) * _NODE_BUCKET
     k = max(3, prog.max_inputs)
     s = max(1, -(-int(prog.n_weights.max()) // _NODE_BUCKET) * _NODE_BUCKET)
-    return ProgramSizes(vocab=vocab, max_nodes=m, max_inputs=k, max_slots=s)
+    g = 0
+    if native:
+        layouts = [native_layout(c) for c in cells]
+        g = max(lay.n_native for lay in layouts if lay is not None)
+        g = -(-g // _NODE_BUCKET) * _NODE_BUCKET
+    return ProgramSizes(vocab=vocab, max_nodes=m, max_inputs=k, max_slots=s, native=g)
+
+
+def capped_splits(
+    corpus: Corpus, cap: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """``(train, valid, test, vocab)`` token ids with the vocabulary capped to the ``cap``
+    most frequent training words (ids ``0..cap-1`` by falling frequency, ties by id) plus
+    one out-of-vocabulary id ``cap``; ``cap=None`` (or at least the vocabulary) is the
+    corpus unchanged. A capped softmax is what makes the ``cpu`` protocol cheap."""
+    if cap is None or cap >= corpus.vocab_size:
+        return corpus.train, corpus.valid, corpus.test, corpus.vocab_size
+    counts = np.bincount(corpus.train, minlength=corpus.vocab_size)
+    order = np.argsort(-counts, kind="stable")
+    new_id = np.full(corpus.vocab_size, cap, np.int32)
+    new_id[order[:cap]] = np.arange(cap, dtype=np.int32)
+    return new_id[corpus.train], new_id[corpus.valid], new_id[corpus.test], cap + 1
 
 
 def _eval_data(tokens: np.ndarray, protocol: LMProtocol) -> jax.Array:
@@ -447,20 +483,42 @@ def train_cells(
     seed: int,
     *,
     sizes: ProgramSizes | None = None,
+    native: bool = True,
 ) -> list[LMResult]:
     """Train ``cells`` together under ``protocol`` on ``corpus``; see the module docstring.
 
     ``sizes`` pins the padded program sizes (nodes, inputs, slots) instead of deriving them
     from the batch; results do not depend on it, only compile reuse does.
+    ``native``: genotype cells (``native_layout``) run as one highway step per genotype node
+    (``native_layer``) instead of five primitive nodes, reading the same parameters, so
+    their results equal the primitive form's to float rounding; a batch mixing genotype
+    and other cells is trained as two batches (a cell's result never depends on its batch).
     """
     cs = [c for c in cells if isinstance(c, Cell)]
     if len(cs) != len(cells) or not cs:
         raise ValueError("train_cells needs a non-empty sequence of Cell motifs")
+    if sizes is None and native:
+        is_native = [native_layout(c) is not None for c in cs]
+        if any(is_native) and not all(is_native):
+            groups = [[i for i, f in enumerate(is_native) if f == want] for want in (True, False)]
+            merged: list[LMResult | None] = [None] * len(cs)
+            for idx in groups:
+                part = train_cells([cs[i] for i in idx], protocol, corpus, seed)
+                for i, r in zip(idx, part, strict=True):
+                    merged[i] = r
+            return [r for r in merged if r is not None]
+        native = all(is_native)
     t0 = time.perf_counter()
-    sz = sizes if sizes is not None else program_sizes(cs, corpus.vocab_size)
-    codes = jnp.asarray(Cell.program(cs, sz.max_nodes, sz.max_inputs).packed())
+    train_ids, valid_ids, test_ids, vocab = capped_splits(corpus, protocol.vocab_cap)
+    sz = sizes if sizes is not None else program_sizes(cs, vocab, native)
+    if sz.vocab != vocab:
+        raise ValueError(f"sizes.vocab is {sz.vocab} but the protocol's vocabulary is {vocab}")
+    if sz.native:
+        codes = jnp.asarray(native_codes(cs, sz.native))
+    else:
+        codes = jnp.asarray(Cell.program(cs, sz.max_nodes, sz.max_inputs).packed())
     progs = _programs(protocol, sz)
-    train = batchify(corpus.train, protocol.batch)
+    train = batchify(train_ids, protocol.batch)
     n_total = (train.shape[1] - 1) // protocol.bptt
     per_epoch = n_total
     if protocol.tokens_per_epoch is not None:
@@ -468,8 +526,8 @@ def train_cells(
             1, min(n_total, protocol.tokens_per_epoch // (protocol.batch * protocol.bptt))
         )
     train_j = jnp.asarray(train)
-    valid = _eval_data(corpus.valid, protocol)
-    test = _eval_data(corpus.test, protocol)
+    valid = _eval_data(valid_ids, protocol)
+    test = _eval_data(test_ids, protocol)
     key = jax.random.PRNGKey(seed)
     k_init, k_drop = jax.random.split(key)
     state = progs.init(jnp.broadcast_to(k_init, (len(cs), *k_init.shape)))

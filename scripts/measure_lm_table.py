@@ -1,0 +1,79 @@
+"""Measure a table of language-model losses for random cells of a space, through the store.
+
+Run: ``python scripts/measure_lm_table.py [--n 200] [--space-seed 0] [--seed 0]
+[--corpus ptb] [--protocol cpu] [--nodes 12] [--store runs/lm_table.db]
+[--out src/petridish/truth/nao_ptb.csv]``.
+
+The ``--n`` cells are random NAO/ENAS genotypes (``GenotypeSpace(n_nodes)``, drawn with
+``--space-seed``), trained with ``LanguageModelEvaluator(corpus, protocol)`` and training
+seed ``--seed``. Every evaluation goes through the store, so a rerun (after an interruption,
+or with a larger ``--n``: the first cells are the same) trains only what is missing. The CSV
+and its JSON record (protocol fields, seeds, space, corpus, seconds) are rewritten at the
+end; ``petridish.truth.cell_table("nao_ptb")`` reads the bundled one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import platform
+import time
+
+import numpy as np
+
+from petridish.motifs.cell import Cell
+from petridish.search.spaces.nao import GenotypeSpace
+from petridish.store import Store
+from petridish.truth.lm import LanguageModelEvaluator
+from petridish.truth.lm.table import measure_cell_table, write_cell_table
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--space-seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--corpus", default="ptb", choices=("ptb", "wikitext2"))
+    ap.add_argument("--protocol", default="cpu")
+    ap.add_argument("--nodes", type=int, default=12)
+    ap.add_argument("--chunk", type=int, default=8, help="cells trained in one program")
+    ap.add_argument("--store", default="runs/lm_table.db")
+    ap.add_argument("--out", default=None, help="CSV path (default src/petridish/truth/...)")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    space = GenotypeSpace(n_nodes=args.nodes)
+    genes = space.random_genes(np.random.default_rng(args.space_seed), args.n)
+    cells = [c for c in space.realize(genes, ()) if isinstance(c, Cell)]
+    evaluator = LanguageModelEvaluator(args.corpus, args.protocol, chunk=args.chunk)
+    t0 = time.perf_counter()
+    with Store(args.store) as store:
+        rows = measure_cell_table(
+            cells,
+            evaluator,
+            store,
+            args.seed,
+            batch_size=args.chunk,
+            progress=lambda done, total: print(f"{done}/{total} cells", flush=True),
+        )
+    name = f"nao{args.nodes if args.nodes != 12 else ''}_{args.corpus}"
+    out = args.out or f"src/petridish/truth/{name}.csv"
+    ok = [r for r in rows if r.status == "ok"]
+    meta = {
+        "name": name,
+        "space": {"name": space.name, "n_nodes": space.n_nodes, "concat": space.concat},
+        "space_seed": args.space_seed,
+        "training_seed": args.seed,
+        "corpus": args.corpus,
+        "protocol": evaluator.spec.as_dict(),
+        "cells": len(rows),
+        "ok": len(ok),
+        "mean_seconds_per_cell": float(np.mean([r.seconds for r in rows])) if rows else None,
+        "wall_seconds_this_run": time.perf_counter() - t0,
+        "machine": platform.platform(),
+    }
+    csv_path, meta_path = write_cell_table(rows, out, meta)
+    print(f"wrote {csv_path} and {meta_path}: {len(ok)}/{len(rows)} cells trained through")
+
+
+if __name__ == "__main__":
+    main()
