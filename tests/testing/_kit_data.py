@@ -65,6 +65,15 @@ def mnist_dir() -> Path:
     return root
 
 
+def wikitext2_dir() -> Path:
+    """The directory holding ``wikitext-2/`` (``$PETRIDISH_DATA_DIR`` or the shared data)."""
+    env = os.environ.get("PETRIDISH_DATA_DIR")
+    root = Path(env) if env else SHARED / "data"
+    if not (root / "wikitext-2" / "wiki.train.tokens").is_file():
+        pytest.skip(f"WikiText-2 not found under {root} (optional resource)")
+    return root
+
+
 def ptb_dir() -> Path:
     """The directory holding ``ptb/`` (``$PETRIDISH_DATA_DIR`` or the shared data)."""
     env = os.environ.get("PETRIDISH_DATA_DIR")

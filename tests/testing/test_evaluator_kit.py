@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from _kit_data import mnist_dir, nlp_oracle, ptb_dir
+from _kit_data import mnist_dir, nlp_oracle, ptb_dir, wikitext2_dir
 
 import petridish.evaluators
 import petridish.truth
@@ -101,6 +101,14 @@ CASES: dict[str, EvaluatorCase] = {
         lambda: LanguageModelEvaluator("ptb", LM_KIT, ptb_dir(), chunk=1, download=False),
         _small_cells,
         volatile=frozenset({"seconds"}),  # wall-clock training time
+    ),
+    "lm_wikitext2": EvaluatorCase(
+        LanguageModelEvaluator,
+        lambda: LanguageModelEvaluator(
+            "wikitext2", LM_KIT, wikitext2_dir(), chunk=1, download=False
+        ),
+        _small_cells,
+        volatile=frozenset({"seconds"}),
     ),
     "fake": EvaluatorCase(FakeEvaluator, FakeEvaluator, _slopes),
 }
