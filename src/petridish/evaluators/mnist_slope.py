@@ -44,6 +44,7 @@ from typing import Protocol as TypingProtocol
 import numpy as np
 
 from petridish._logging import logger
+from petridish._validation import integer, positive_int
 from petridish.evaluators.base import GroundTruthUnavailable, Outcome
 from petridish.motifs.base import Motif, has_activation
 from petridish.motifs.slope import SigmoidSlope
@@ -110,8 +111,7 @@ class MnistSlopeEvaluator:
                 f"protocol {proto.name!r} is a registered MNIST protocol; data other than "
                 "MNIST needs a Protocol with a name of its own"
             )
-        if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
-            raise ValueError(f"chunk must be an int >= 1, got {chunk!r}")
+        positive_int(chunk, "chunk")
         self.data_dir = None if data_dir is None else Path(data_dir)
         self.protocol: str = proto.name
         self.chunk = chunk
@@ -370,5 +370,5 @@ def _slope_of(motif: object) -> float:
 
 
 def _check_seed(seed: object) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**32:
+    if not 0 <= integer(seed, "MNIST run seed") < 2**32:
         raise ValueError(f"MNIST run seeds must be ints in [0, 2**32), got {seed!r}")

@@ -66,6 +66,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from petridish._validation import positive_int
 from petridish.motifs.base import Motif
 from petridish.motifs.cell import N_GRAPH_INPUTS, OP_ID, Cell
 from petridish.motifs.cell.genotype import GenotypeLayout, genotype_layout
@@ -319,9 +320,7 @@ class CellNet(NetBase):
     def __post_init__(self) -> None:
         names = ("input_dim", "hidden", "output_dim", "max_nodes", "max_inputs", "max_slots")
         for name in (*names, "seq_len"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"CellNet.{name} must be a positive int, got {value!r}")
+            positive_int(getattr(self, name), f"CellNet.{name}")
         if self.node_loop not in ("scan", "unroll"):
             raise ValueError(
                 f"CellNet.node_loop must be 'scan' or 'unroll', got {self.node_loop!r}"

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from petridish._validation import integer, nonnegative_int
 from petridish.dish.config import DishConfig
 from petridish.motifs.activation import (
     BINARY_OPS,
@@ -76,8 +77,7 @@ class ActivationSpace:
     _positions: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.depth, bool) or not isinstance(self.depth, int):
-            raise ValueError(f"depth must be an int, got {self.depth!r}")
+        integer(self.depth, "depth")
         if not 1 <= self.depth <= 3:
             raise ValueError(f"depth must be in [1, 3] (at most 16 nodes), got {self.depth}")
         consts = tuple(float(c) for c in self.constants)
@@ -144,8 +144,7 @@ class ActivationSpace:
         self, rng: np.random.Generator, n: int, exclude: Collection[str] = ()
     ) -> np.ndarray:
         """``n`` canonical gene strings of free, distinct expressions (module docstring)."""
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-            raise ValueError(f"n must be a non-negative int, got {n!r}")
+        n = nonnegative_int(n, "n")
         high = np.asarray(self.alphabet, np.int64)  # (n_genes,)
         taken = set(exclude)
         rows: list[np.ndarray] = []

@@ -27,6 +27,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from petridish._validation import positive_int
+
 __all__ = [
     "PROTOCOLS",
     "LMProtocol",
@@ -84,9 +86,7 @@ class LMProtocol:
 
     def __post_init__(self) -> None:
         for f in ("embedding", "hidden", "layers", "batch", "bptt", "epochs", "eval_batch"):
-            value = getattr(self, f)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"LMProtocol.{f} must be a positive int, got {value!r}")
+            positive_int(getattr(self, f), f"LMProtocol.{f}")
         if self.optimizer not in ("sgd", "adam", "nt_asgd"):
             raise ValueError(
                 f"LMProtocol.optimizer must be sgd, adam or nt_asgd, got {self.optimizer!r}"
