@@ -72,9 +72,10 @@ def check_address(address: str, timeout: float) -> None:
     """Raise ``ExecutorUnavailable`` naming ``address`` unless a Ray cluster answers at its
     ``HOST:PORT`` within ``timeout`` seconds (``ray.init`` itself can wait for minutes).
 
-    A TCP connection must open, and, where ``grpc`` is installed (``petridish[ray]`` installs
-    it with ``ray[client]``), the head's GCS must answer one call (``NodeInfoGcsService/GetClusterId``); an
-    answer that refuses us (authentication) still proves a GCS is there.
+    A TCP connection must open, and, where ``grpc`` is installed (``petridish[ray]``
+    installs it with ``ray[client]``), the head's GCS must answer one call
+    (``NodeInfoGcsService/GetClusterId``); an answer that refuses us (authentication) still
+    proves a GCS is there.
     """
     target = address.removeprefix("ray://")
     host, sep, port_text = target.rpartition(":")
