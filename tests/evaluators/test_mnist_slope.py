@@ -184,7 +184,9 @@ def test_measure_slopes_on_real_mnist(tmp_path: Path, calls: list[list[float]]) 
             SHARED_MNIST,
             progress=lambda d, t: progress.append((d, t)),
         )
-        assert calls == [slopes]  # one batched call
+        # One batched call, padded to a whole chunk (8) with copies of its first slope.
+        padded = slopes + [slopes[0]] * 6
+        assert calls == [padded]
         assert [(e.motif, e.seed, e.protocol) for e in evaluations] == [
             (SigmoidSlope(0.25), 0, "tiny"),
             (SigmoidSlope(1.0), 0, "tiny"),
@@ -198,7 +200,7 @@ def test_measure_slopes_on_real_mnist(tmp_path: Path, calls: list[list[float]]) 
         np.testing.assert_allclose(table, slope_table_from_results(direct), atol=1e-6)
         # A second measurement, with one more seed: only the new seed's models are trained.
         again = measure_slopes_into_store(store, slopes, [0, 1], "tiny", SHARED_MNIST)
-        assert calls == [slopes, slopes]
+        assert calls == [padded, padded]
         assert [again[0], again[2]] == evaluations
         assert [(e.motif.slope, e.seed) for e in again] == [  # type: ignore[attr-defined]
             (0.25, 0),
