@@ -43,7 +43,12 @@ from pathlib import Path
 import numpy as np
 
 from petridish._logging import logger
-from petridish.data.mnist import CACHE_DIR_ENV, DATA_DIR_ENV, ChecksumError
+from petridish.data.mnist import (
+    CACHE_DIR_ENV,
+    DATA_DIR_ENV,
+    ChecksumError,
+    DataUnavailableError,
+)
 
 __all__ = [
     "CORPORA",
@@ -107,19 +112,8 @@ CORPORA: dict[str, CorpusSpec] = {
 }
 
 
-class CorpusUnavailableError(FileNotFoundError):
-    """A corpus file is neither on disk nor downloadable.
-
-    ``searched`` lists the folders looked in, ``failures`` what each download attempt
-    answered (empty when downloading was off).
-    """
-
-    def __init__(
-        self, message: str, *, searched: Sequence[str] = (), failures: Sequence[str] = ()
-    ) -> None:
-        super().__init__(message)
-        self.searched = tuple(searched)
-        self.failures = tuple(failures)
+class CorpusUnavailableError(DataUnavailableError):
+    """A corpus file is neither on disk nor downloadable (see ``DataUnavailableError``)."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -80,8 +80,8 @@ class ChecksumError(ValueError):
     """A file is corrupt, truncated or not the expected MNIST file."""
 
 
-class MnistUnavailableError(FileNotFoundError):
-    """The MNIST files are neither on disk nor downloadable.
+class DataUnavailableError(FileNotFoundError):
+    """A dataset's files are neither on disk nor downloadable.
 
     ``searched`` lists the folders looked in, ``failures`` what each download attempt
     answered (empty when downloading was off).
@@ -93,6 +93,10 @@ class MnistUnavailableError(FileNotFoundError):
         super().__init__(message)
         self.searched = tuple(searched)
         self.failures = tuple(failures)
+
+
+class MnistUnavailableError(DataUnavailableError):
+    """The MNIST files are neither on disk nor downloadable (see ``DataUnavailableError``)."""
 
 
 # (file name, mirrors, cache dir) -> the failures of its download in this process.

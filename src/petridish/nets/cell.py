@@ -258,7 +258,21 @@ def _node_value(
     for j in range(k):
         for a in range(args[j].shape[0]):
             lin = lin + w_eff[j, a][:, None] * args[j][a][None, :]
-    q = [jnp.where(is_prod | is_blend, args[0], 0.0)]  # (h, B) each
+    mult, nonlin = node_terms(args, used, is_prod, is_blend, act)
+    return lin + mult + nonlin
+
+
+def node_terms(
+    args: Sequence[jax.Array],
+    used: jax.Array,
+    is_prod: jax.Array,
+    is_blend: jax.Array,
+    act: jax.Array,
+) -> tuple[jax.Array, jax.Array]:
+    """The op formula's product term and its activation term (bias ``act[4]`` included), the
+    same shape as each of ``args``: elementwise, so any layout (``(h, B)`` or ``(B, h)``)."""
+    k = len(args)
+    q = [jnp.where(is_prod | is_blend, args[0], 0.0)]
     for j in range(1, k):
         factor = jnp.where(is_prod & used[j], args[j], 1.0)
         if j == 1 and k >= 3:  # blend's (a - b)
@@ -269,8 +283,7 @@ def _node_value(
         mult = mult * factor
     y = args[0]
     nonlin = act[1] * jax.nn.sigmoid(act[0] * y) + act[2] * y + act[3] * jnp.minimum(y, 0.0)
-    nonlin = nonlin + act[4]
-    return lin + mult + nonlin
+    return mult, nonlin + act[4]
 
 
 # Recompute a node in the backward pass instead of storing its ~30 intermediates per node

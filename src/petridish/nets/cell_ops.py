@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jax
-import jax.numpy as jnp
 
 # The native genotype node lives with the executor; re-exported here for the LM trainer.
 from petridish.nets.cell import (
@@ -35,6 +34,7 @@ from petridish.nets.cell import (
     native_codes,
     native_layer,
     native_layout,
+    node_terms,
 )
 
 __all__ = [
@@ -71,15 +71,5 @@ def node_value_matmul(
     lin = pre
     for j in range(k):
         lin = lin + args[j] @ w_eff[j]  # (B, h) @ (h, h)
-    q = [jnp.where(is_prod | is_blend, args[0], 0.0)]
-    for j in range(1, k):
-        factor = jnp.where(is_prod & used[j], args[j], 1.0)
-        if j == 1 and k >= 3:  # blend's (a - b)
-            factor = jnp.where(is_blend, args[1] - args[2], factor)
-        q.append(factor)
-    mult = q[0]
-    for factor in q[1:]:
-        mult = mult * factor
-    y = args[0]
-    nonlin = act[1] * jax.nn.sigmoid(act[0] * y) + act[2] * y + act[3] * jnp.minimum(y, 0.0)
-    return lin + mult + nonlin + act[4]
+    mult, nonlin = node_terms(args, used, is_prod, is_blend, act)
+    return lin + mult + nonlin

@@ -479,6 +479,12 @@ class _Trained(NamedTuple):
     train_loss_curve: tuple[float, ...]
     wall_seconds: float
 
+    def scores(self) -> dict[str, Any]:
+        """Everything but the row: the fields ``SlopeResult`` and ``MotifResult`` share."""
+        out = self._asdict()
+        del out["row"]
+        return out
+
 
 def _run_seeds(proto: TrainingProtocol, seed: int, seeds: Sequence[int] | None) -> list[int]:
     if seeds is None:
@@ -592,18 +598,7 @@ def train_slopes(
     trained = _train(
         codes, sigmoid_slope_activation, proto, run_seeds, data_dir, data, chunk, progress
     )
-    return [
-        SlopeResult(
-            slope=checked[t.row],
-            seed=t.seed,
-            val_accuracy=t.val_accuracy,
-            val_loss=t.val_loss,
-            learning_curve=t.learning_curve,
-            train_loss_curve=t.train_loss_curve,
-            wall_seconds=t.wall_seconds,
-        )
-        for t in trained
-    ]
+    return [SlopeResult(slope=checked[t.row], **t.scores()) for t in trained]
 
 
 def train_motifs(
@@ -637,18 +632,7 @@ def train_motifs(
     run_seeds = _run_seeds(proto, seed, seeds)
     codes = np.asarray(kind.encode_many(motifs))  # (motifs, ...)
     trained = _train(codes, kind.activation, proto, run_seeds, data_dir, data, chunk, progress)
-    return [
-        MotifResult(
-            motif=motifs[t.row],
-            seed=t.seed,
-            val_accuracy=t.val_accuracy,
-            val_loss=t.val_loss,
-            learning_curve=t.learning_curve,
-            train_loss_curve=t.train_loss_curve,
-            wall_seconds=t.wall_seconds,
-        )
-        for t in trained
-    ]
+    return [MotifResult(motif=motifs[t.row], **t.scores()) for t in trained]
 
 
 def train_one(
