@@ -176,12 +176,11 @@ class _SearchBars:
             self.fit = new_bar(
                 total, f"dish fit, iteration {iteration}", self.quiet, unit="step", position=1
             )
+        # One bar per fit, kept open to the fit's end: a retry round extends ``total`` and
+        # goes on counting (a new bar starting at the old count showed absurd step rates).
         self.fit.total = total
-        self.fit.n = step
         self.fit.set_postfix_str(f"outer loss {loss:.4g}", refresh=False)
-        self.fit.refresh()
-        if step >= total:
-            self._close_fit()
+        self.fit.update(step - self.fit.n)
 
     def _close_fit(self) -> None:
         if self.fit is not None:
