@@ -45,6 +45,39 @@ def test_realize_avoids_excluded_and_repeats(space: GenotypeSpace) -> None:
     assert space.realize(np.repeat(genes, 3, axis=0), {first.digest}) == again
 
 
+def test_realize_of_repeated_rows_equals_walking_each_chain_from_its_start(
+    space: GenotypeSpace,
+) -> None:
+    """``realize`` resumes a repeated row's mutation chain; the result must be the one of
+    walking every row's chain from the start (the plain loop below)."""
+    import hashlib
+
+    from petridish.motifs.cell import mutate_genotype
+
+    rng = np.random.default_rng(7)
+    genes = space.random_genes(rng, 3)
+    rows = genes[[0, 1, 0, 2, 0, 1, 0, 0, 2, 0, 1, 0]]  # (12, n_genes), rows repeated
+    exclude = {space.realize(genes[2:3], ())[0].digest}  # type: ignore[union-attr]
+
+    taken = set(exclude)
+    expected = []
+    for row in rows:
+        seed = int.from_bytes(hashlib.sha256(row.tobytes()).digest()[:8], "little")
+        walk = np.random.default_rng(seed)
+        geno = space.genotype(row)
+        found = None
+        for _ in range(1000):
+            if space.cell(geno).digest not in taken:
+                found = space.cell(geno)
+                break
+            geno = mutate_genotype(geno, walk)
+        if found is not None:
+            taken.add(found.digest)
+        expected.append(found)
+    assert space.realize(rows, exclude) == expected
+    assert len({c.digest for c in expected if c is not None}) == len(rows)
+
+
 def test_random_genes_skip_excluded(space: GenotypeSpace) -> None:
     a = space.realize(space.random_genes(np.random.default_rng(2), 4), ())
     b = space.realize(space.random_genes(np.random.default_rng(2), 4, {a[0].digest}), ())  # type: ignore[union-attr]

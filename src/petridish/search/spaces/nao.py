@@ -109,17 +109,26 @@ class GenotypeSpace:
         arr = check_genes(self.alphabet, genes)
         taken = set(exclude)
         out: list[Motif | None] = []
+        # A row seen before in this call walks the same mutation chain, whose entries up to
+        # where the earlier row stopped are all taken by now: resume there (same result as
+        # walking from the start, linear instead of quadratic in repeated rows).
+        chains: dict[bytes, tuple[np.random.Generator, Genotype, int]] = {}
         for row in arr:
-            geno = self.genotype(row)
-            seed = int.from_bytes(hashlib.sha256(row.tobytes()).digest()[:8], "little")
-            rng = np.random.default_rng(seed)
+            key = row.tobytes()
+            if key in chains:
+                rng, geno, tries = chains[key]
+            else:
+                seed = int.from_bytes(hashlib.sha256(key).digest()[:8], "little")
+                rng, geno, tries = np.random.default_rng(seed), self.genotype(row), 0
             found: Cell | None = None
-            for _ in range(_MAX_TRIES):
+            while tries < _MAX_TRIES:
                 cell = self.cell(geno)
                 if cell.digest not in taken:
                     found = cell
                     break
                 geno = mutate_genotype(geno, rng)
+                tries += 1
+            chains[key] = (rng, geno, tries)
             if found is not None:
                 taken.add(found.digest)
             out.append(found)
