@@ -24,13 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from lm_fidelity import _LOGS, select  # type: ignore[import-not-found]
 
 from petridish.metrics import kendall_tau_b
 from petridish.store import Store
 from petridish.truth.lm import LanguageModelEvaluator
 from petridish.truth.lm.protocols import LMProtocol, get_protocol
-
-from lm_fidelity import _LOGS, select  # type: ignore[import-not-found]
 
 
 def _value(field: str, text: str, base: LMProtocol) -> Any:
