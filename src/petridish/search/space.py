@@ -44,6 +44,8 @@ earlier row, ties broken by pool order. ``random_genes`` draws free pool cells, 
 search on a pool is uniform sampling of the table without replacement, never biased towards
 the neighbours of cells already evaluated (the nearest-free mapping is for proposals that
 are not free pool cells: GA children, NAO decodings).
+``cell_alphabet`` and ``cell_genes`` are this layout for other cell spaces too (the open
+``petridish.search.spaces.recipes.RecipeSpace`` decodes such strings to recipes).
 """
 
 from __future__ import annotations
@@ -60,7 +62,14 @@ from petridish.motifs.base import Motif
 from petridish.motifs.cell import N_GRAPH_INPUTS, OPS, OUTPUTS, Cell
 from petridish.motifs.slope import SigmoidSlope
 
-__all__ = ["CellPoolSpace", "SearchSpace", "SlopeSpace", "check_genes"]
+__all__ = [
+    "CellPoolSpace",
+    "SearchSpace",
+    "SlopeSpace",
+    "cell_alphabet",
+    "cell_genes",
+    "check_genes",
+]
 
 
 @runtime_checkable
@@ -225,6 +234,29 @@ class SlopeSpace:
 # ------------------------------------------------------------------------------- cells
 
 
+def cell_alphabet(max_nodes: int, max_inputs: int, n_ops: int = len(OPS)) -> tuple[int, ...]:
+    """Alphabet of the per-node cell layout (module docstring, ``CellPoolSpace``): per node
+    position ``i < max_nodes``, ``[n_ops + 1, len(OUTPUTS) + 1]`` then ``max_inputs`` times
+    ``N_GRAPH_INPUTS + i + 1``. ``n_ops`` counts the op ids ``0 .. n_ops - 1`` a space
+    uses (a prefix of ``OPS``; default all of them)."""
+    per_node: list[int] = []
+    for i in range(max_nodes):
+        # op id + 1 (0: no node); state + 1 (0: not an output); rows < 4 + i, + 1 (0: none)
+        per_node += [n_ops + 1, len(OUTPUTS) + 1]
+        per_node += [N_GRAPH_INPUTS + i + 1] * max_inputs
+    return tuple(per_node)
+
+
+def cell_genes(cells: Sequence[Motif], max_nodes: int, max_inputs: int) -> np.ndarray:
+    """int64 ``(len(cells), n_genes)``: the canonical gene strings of ``cells`` in the
+    layout of ``cell_alphabet(max_nodes, max_inputs)`` (``ValueError`` from
+    ``Cell.program`` for a cell with more nodes or inputs)."""
+    prog = Cell.program(cells, max_nodes=max_nodes, max_inputs=max_inputs)
+    # (N, M, 2 + K): op, state_of, inputs; all -1 where absent, so + 1 maps absent to 0.
+    packed = np.concatenate([prog.op[..., None], prog.state_of[..., None], prog.inputs], -1)
+    return (packed.astype(np.int64) + 1).reshape(len(cells), -1)
+
+
 @dataclass(frozen=True)
 class CellPoolSpace:
     """A tabular pool of distinct cells; genes = canonical per-node (op, state, input rows)."""
@@ -255,7 +287,7 @@ class CellPoolSpace:
                 )
             index[cell.digest] = i
         object.__setattr__(self, "_index", index)
-        object.__setattr__(self, "_genes", self._encode_many(pool))
+        object.__setattr__(self, "_genes", cell_genes(pool, self.max_nodes, self.max_inputs))
 
     @classmethod
     def from_cells(
@@ -287,29 +319,18 @@ class CellPoolSpace:
 
     @property
     def alphabet(self) -> tuple[int, ...]:
-        per_node: list[int] = []
-        for i in range(self.max_nodes):
-            # op id + 1 (0: no node); state + 1 (0: not an output); rows < 4 + i, + 1 (0: none)
-            per_node += [len(OPS) + 1, len(OUTPUTS) + 1]
-            per_node += [N_GRAPH_INPUTS + i + 1] * self.max_inputs
-        return tuple(per_node)
+        return cell_alphabet(self.max_nodes, self.max_inputs)
 
     @property
     def genes(self) -> np.ndarray:
         """The pool's gene strings, int64 ``(len(pool), n_genes)`` (a copy)."""
         return self._genes.copy()
 
-    def _encode_many(self, cells: Sequence[Cell]) -> np.ndarray:
-        prog = Cell.program(cells, max_nodes=self.max_nodes, max_inputs=self.max_inputs)
-        # (N, M, 2 + K): op, state_of, inputs; all -1 where absent, so + 1 maps absent to 0.
-        packed = np.concatenate([prog.op[..., None], prog.state_of[..., None], prog.inputs], -1)
-        return (packed.astype(np.int64) + 1).reshape(len(cells), -1)
-
     def encode(self, motif: Motif) -> np.ndarray:
         """Gene string of any cell that fits ``max_nodes``/``max_inputs`` (pool or not)."""
         if not isinstance(motif, Cell):
             raise ValueError(f"CellPoolSpace encodes Cell motifs, got {type(motif).__name__}")
-        return self._encode_many([motif])[0]
+        return cell_genes([motif], self.max_nodes, self.max_inputs)[0]
 
     def index_of(self, motif: Motif) -> int:
         """Row of ``motif`` in ``pool``; ``ValueError`` if it is not a pool cell."""

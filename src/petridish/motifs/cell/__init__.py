@@ -106,7 +106,7 @@ from petridish.motifs.cell.ops import (
     Node,
 )
 from petridish.motifs.cell.reference import reference_step
-from petridish.motifs.cell.sampling import mutate, random_cell, random_recipe
+from petridish.motifs.cell.sampling import RANDOM_NODES, mutate, random_cell, random_recipe
 from petridish.motifs.cell.value import Cell, CellBatch
 
 __all__ = [
@@ -120,6 +120,7 @@ __all__ = [
     "OPS",
     "OP_ID",
     "OUTPUTS",
+    "RANDOM_NODES",
     "Cell",
     "CellBatch",
     "CellError",

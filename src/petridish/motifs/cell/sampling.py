@@ -30,6 +30,10 @@ def _arity_range(op: str) -> tuple[int, int]:
     return sp.min_arity, sp.min_arity
 
 
+RANDOM_NODES: tuple[int, int] = (2, 12)
+"""The node counts ``random_recipe`` draws from when not given one (inclusive)."""
+
+
 def random_recipe(
     rng: np.random.Generator,
     n_nodes: int | None = None,
@@ -44,7 +48,8 @@ def random_recipe(
     used ``h_prev_k`` are read. Raises ``ValueError`` if the arguments admit no cell.
     """
     op_list = _check_ops(ops)
-    n = int(rng.integers(2, 13)) if n_nodes is None else positive_int(n_nodes, "n_nodes")
+    lo, hi = RANDOM_NODES
+    n = int(rng.integers(lo, hi + 1)) if n_nodes is None else positive_int(n_nodes, "n_nodes")
     s = int(rng.integers(1, min(3, n) + 1)) if n_states is None else integer(n_states, "n_states")
     if not 1 <= s <= min(3, n):
         raise ValueError(f"n_states must be in 1..min(3, n_nodes)={min(3, n)}, got {n_states}")
