@@ -134,7 +134,7 @@ def test_bad_setting_values_name_the_option(
         (["--budget", "10", "--warmup", "12"], "--budget 10 is at or below --warmup 12"),
         (["--warmup-only", "--budget", "50"], "--warmup-only runs the 40 warm-up evaluations"),
         (["--protocol", "nope"], "--protocol: "),
-        (["--download"], "--download applies to --space nao or nasbench_nlp only"),
+        (["--download"], "--download applies to --space nao or nasbench_nlp or recipes only"),
     ],
 )
 def test_bad_search_numbers_are_named_in_cli_terms(

@@ -53,7 +53,7 @@ def test_a_new_strategy_is_one_registry_line(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_builtin_spaces_carry_their_defaults() -> None:
-    assert set(space_names()) == {"slope", "nasbench_nlp", "activation", "nao"}
+    assert set(space_names()) == {"slope", "nasbench_nlp", "activation", "nao", "recipes"}
     slope, cells = space_spec("slope"), space_spec("nasbench_nlp")
     assert slope.default_dish() == DishConfig.for_slopes() == default_dish_config("slope")
     assert cells.default_dish() == DishConfig.for_cells(**SEARCH_CELL_DISH)
