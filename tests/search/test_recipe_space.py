@@ -86,6 +86,20 @@ def test_invalid_rows_are_repaired_into_valid_cells(space: RecipeSpace) -> None:
     assert max(c.n_nodes for c in cells) >= 8  # repair keeps big cells big, not just 1 node
 
 
+def test_the_default_dish_takes_every_repaired_cell(space: RecipeSpace) -> None:
+    """The dish encodes proposals in its executor's fixed shape: a cell of the space that
+    did not fit (too many nodes, inputs or weight matrices) would fail the dish's fit."""
+    from petridish.dish.core import encode
+
+    rows = np.concatenate(
+        [_uniform_rows(space, 100, seed=4), space.random_genes(np.random.default_rng(4), 20)]
+    )
+    cells = [space.decode(row) for row in rows]
+    cells.append(space.decode(np.asarray(space.alphabet) - 1))  # every gene at its largest
+    codes = encode(search_cell_dish(), Cell, cells)
+    assert codes.shape[0] == len(cells)
+
+
 def test_repair_rules(space: RecipeSpace) -> None:
     """The documented rules on hand-made rows (node i at genes 5 i .. 5 i + 4)."""
     row = np.zeros(len(space.alphabet), np.int64)

@@ -294,7 +294,7 @@ def _load(request: GroundTruthRequest) -> GroundTruth:
 RECIPES = register_space(
     SpaceSpec(
         name="recipes",
-        summary="NAS-Bench-NLP-style recipes (up to 12 nodes), real language-model training",
+        summary="NAS-Bench-NLP-style recipes (up to 15 nodes), real language-model training",
         load=_load,
         evaluators=("lm_ptb", "lm_wikitext2"),
         # The dish executor (15 nodes, 3 inputs, 36 weight matrices) runs every cell here.
