@@ -197,7 +197,7 @@ def test_random_genes_skip_excluded(space: RecipeSpace) -> None:
     assert a[0] not in b and all(c is not None for c in b)
     small = RecipeSpace(max_nodes=3)
     cells = small.realize(small.random_genes(np.random.default_rng(3), 20), ())
-    assert all(c is not None and 2 <= c.n_nodes <= 3 for c in cells)
+    assert all(isinstance(c, Cell) and 2 <= c.n_nodes <= 3 for c in cells)
 
 
 def test_spec_builds_the_lm_evaluator() -> None:
