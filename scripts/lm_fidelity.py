@@ -24,27 +24,33 @@ from petridish.motifs.cell import Cell
 from petridish.store import Store
 from petridish.truth.lm import LanguageModelEvaluator
 from petridish.truth.lm.table import measure_cell_table
-from petridish.truth.nasbench_nlp import read_nasbench_nlp_zip
+from petridish.truth.nasbench_nlp import CellLog, read_nasbench_nlp_zip
 
 _LOGS = "../shared/reference/nasbench_nlp_wikitext2_logs.zip"
 
 
-def select(n: int, seed: int, logs_path: str) -> tuple[list[Cell], np.ndarray]:
-    """``n`` cells stratified over the final-loss range and their 50-epoch losses."""
+def select_logs(n: int, seed: int, logs_path: str) -> list[CellLog]:
+    """``n`` distinct cells' logs stratified over the final-loss range (the logs sorted by
+    final validation loss, cut into ``n`` equal strata, one distinct cell drawn from each)."""
     logs = sorted(read_nasbench_nlp_zip(logs_path).complete(), key=lambda g: g.final_val_loss)
     rng = np.random.default_rng(seed)
-    cells: list[Cell] = []
-    ref: list[float] = []
+    chosen: list[CellLog] = []
     seen: set[str] = set()
     for stratum in np.array_split(np.arange(len(logs)), n):
         for i in rng.permutation(stratum):
             cell = Cell.from_recipe(logs[int(i)].recipe)
             if cell.digest not in seen:  # the logs hold duplicate cells
                 seen.add(cell.digest)
-                cells.append(cell)
-                ref.append(logs[int(i)].final_val_loss)
+                chosen.append(logs[int(i)])
                 break
-    return cells, np.asarray(ref)
+    return chosen
+
+
+def select(n: int, seed: int, logs_path: str) -> tuple[list[Cell], np.ndarray]:
+    """``n`` cells stratified over the final-loss range and their 50-epoch losses."""
+    chosen = select_logs(n, seed, logs_path)
+    cells = [Cell.from_recipe(g.recipe) for g in chosen]
+    return cells, np.asarray([g.final_val_loss for g in chosen])
 
 
 def main() -> None:

@@ -9,7 +9,8 @@ field=value``, through the store (resumable; the protocol's name, ``--name`` or 
 from the changes, is part of the store key). Because the optimiser has no schedule, the
 validation curve's epoch ``k`` is what a ``k``-epoch protocol would give, so one run prints
 the Kendall tau against NAS-Bench-NLP's 50-epoch validation losses after every epoch:
-diverged cells left out (``tau``) and ranked worst (``tau_all``), with the seconds per cell.
+diverged cells left out (``tau``) and ranked worst (``tau_all``), the same against
+NAS-Bench-NLP's own epoch-1 losses, and the seconds per cell.
 Appends one JSON line per run to ``--out``.
 """
 
@@ -24,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from lm_fidelity import _LOGS, select  # type: ignore[import-not-found]
+from lm_fidelity import _LOGS, select_logs  # type: ignore[import-not-found]
 
 from petridish.metrics import kendall_tau_b
+from petridish.motifs.cell import Cell
 from petridish.store import Store
 from petridish.truth.lm import LanguageModelEvaluator
 from petridish.truth.lm.protocols import LMProtocol, get_protocol
@@ -92,7 +94,10 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     protocol = build(args.base, args.sets, args.name)
-    cells, ref = select(args.n, args.select_seed, args.logs)
+    logs = select_logs(args.n, args.select_seed, args.logs)
+    cells = [Cell.from_recipe(g.recipe) for g in logs]
+    ref = np.asarray([g.final_val_loss for g in logs])
+    ref1 = np.asarray([g.val_loss_at(1) for g in logs])  # NAS-Bench-NLP's own epoch 1
     evaluator = LanguageModelEvaluator(args.corpus, protocol, chunk=args.chunk)
     Path(args.store).parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -105,6 +110,9 @@ def main() -> None:
         c = np.asarray(ev.curve, dtype=float)[:epochs]
         curves[i, : len(c)] = c
     rows = taus(curves, ref)
+    for r, r1 in zip(rows, taus(curves, ref1), strict=True):
+        r["tau_vs_nb_epoch1"] = r1["tau"]
+    nb1 = float(kendall_tau_b(ref1, ref))
     secs = float(np.mean([ev.wall_seconds for ev in evs]))
     record = {
         "protocol": protocol.name,
@@ -116,14 +124,16 @@ def main() -> None:
         "seconds_per_cell": secs,
         "wall_this_run": wall,
         "by_epoch": rows,
+        "nb_epoch1_vs_final": nb1,
     }
     for r in rows:
         print(
             f"{protocol.name} epoch {r['epoch']}: tau {r['tau']:.3f} "
-            f"(diverged ranked worst {r['tau_all']:.3f}, {r['diverged']} diverged)",
+            f"(diverged ranked worst {r['tau_all']:.3f}, {r['diverged']} diverged; "
+            f"vs NAS-Bench-NLP epoch 1 {r['tau_vs_nb_epoch1']:.3f})",
             flush=True,
         )
-    print(f"{secs:.1f} s per cell ({epochs} epochs)")
+    print(f"{secs:.1f} s per cell ({epochs} epochs); NAS-Bench-NLP epoch 1 vs final: {nb1:.3f}")
     with open(args.out, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(record, sort_keys=True) + "\n")
 
