@@ -410,9 +410,11 @@ class TablePoolSpace:
             index[motif.digest] = i
             try:
                 rows.append(np.asarray(self.base.encode(motif), np.int64))
-            except ValueError as exc:
+            except ValueError:
+                # The base's own message spells the whole cell out; the digest names it.
                 raise ValueError(
-                    f"table row {i} is not a motif of the base space {self.base.name}: {exc}"
+                    f"table row {i} (cell {motif.digest}) is not a motif of the base space "
+                    f"{self.base.name} ({self.base!r})"
                 ) from None
         genes = check_genes(self.alphabet, np.stack(rows), "the table's gene strings")
         if len({r.tobytes() for r in genes}) != len(pool):

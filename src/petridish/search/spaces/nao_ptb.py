@@ -22,7 +22,7 @@ from petridish.search.spaces.base import GroundTruth, GroundTruthRequest, SpaceS
 from petridish.search.spaces.nao import NAO, GenotypeSpace
 from petridish.search.spaces.registry import register_space
 
-__all__ = ["MEASURE_NAO_PTB", "NAO_PTB"]
+__all__ = ["MEASURE_NAO_PTB", "NAO_PTB", "bundled_table_exists"]
 
 MEASURE_NAO_PTB = (
     "petridish truth --space nao --protocol cpu --n 200 --out src/petridish/truth/nao_ptb.csv"
@@ -45,6 +45,11 @@ def _table_path(data_dir: str | os.PathLike[str]) -> Path:
     return path
 
 
+def bundled_table_exists() -> bool:
+    """Whether the package holds ``petridish/truth/nao_ptb.csv``."""
+    return resources.files("petridish").joinpath("truth", f"{_NAME}.csv").is_file()
+
+
 def _load(request: GroundTruthRequest) -> GroundTruth:
     """``TablePoolSpace`` over ``GenotypeSpace(12)`` with its ``CellTableOracle``."""
     from petridish.search.oracle import CellTableOracle
@@ -56,7 +61,7 @@ def _load(request: GroundTruthRequest) -> GroundTruth:
     if request.data_dir is not None:
         oracle = CellTableOracle.from_csv(_table_path(request.data_dir), base, space_name=_NAME)
     else:
-        if not resources.files("petridish").joinpath("truth", f"{_NAME}.csv").is_file():
+        if not bundled_table_exists():
             raise FileNotFoundError(
                 f"the bundled {_NAME} table (petridish/truth/{_NAME}.csv) is missing; "
                 f"measure it with `{MEASURE_NAO_PTB}`, or pass --data-dir with a table CSV "
