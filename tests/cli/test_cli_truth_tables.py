@@ -146,3 +146,8 @@ def test_compare_and_search_on_a_fake_nao_ptb_table(
     argv = ["search", "--space", "nao_ptb", "--strategy", "ga", "--predictor", "none"]
     assert main([*argv, "--budget", "16", "--warmup", "10", "--per-iteration", "3", *common]) == 0
     assert "16 evaluations" in capsys.readouterr().out
+    # The table's own refusals: --download (nothing to fetch), a --top past its ok cells.
+    assert main(["compare", "--space", "nao_ptb", "--download", *common]) == 2
+    assert "--download applies to --space nasbench_nlp only" in _one_error_line(capsys, "compare")
+    assert main(["compare", "--space", "nao_ptb", "--top", "39", *common]) == 2
+    assert "--top must be in [1, 38], got 39" in _one_error_line(capsys, "compare")
