@@ -125,3 +125,20 @@ def test_space_table_through_the_store(
     assert cells == [r.cell for r in more.rows]
     np.testing.assert_array_equal(losses, [r.val_loss for r in more.rows])
     assert json.loads(meta_path.read_text())["cells"] == 4
+
+
+def test_space_table_through_an_executor(tmp_path: Path) -> None:
+    """With an executor the missing cells run there; the store still answers a rerun."""
+    from petridish.execution import InProcessExecutor
+
+    space = GenotypeSpace(n_nodes=3)
+    ev = CountingEvaluator()
+    with Store(tmp_path / "t.db") as store:
+        with InProcessExecutor(batch_size=1) as executor:
+            table = measure_space_table(space, ev, store, 4, executor=executor)
+        assert ev.calls == 4 and table.statuses == {"ok": 4}
+        again = measure_space_table(space, ev, store, 4)
+        assert ev.calls == 4 and again.rows == table.rows
+        with pytest.raises(ValueError, match="batch_size"):
+            measure_space_table(space, ev, store, 5, executor=executor, batch_size=2)
+    assert table.meta["name"] == "nao" and table.meta["corpus"] is None
