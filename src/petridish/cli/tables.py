@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from petridish.cli.common import (
     CliError,
@@ -27,7 +27,7 @@ from petridish.cli.common import (
 if TYPE_CHECKING:
     from petridish.search.spaces.base import SpaceSpec
 
-__all__ = ["DEFAULT_TABLE_CELLS", "cell_space_names", "cmd_truth_table"]
+__all__ = ["DEFAULT_TABLE_CELLS", "cell_space_names", "check_slope_args", "cmd_truth_table"]
 
 DEFAULT_TABLE_CELLS = 200
 """``--n`` of a cell table when not given (the paper-space table ``nao_ptb`` has 200)."""
@@ -145,7 +145,7 @@ def cmd_truth_table(args: argparse.Namespace) -> int:
         except GroundTruthUnavailable as exc:
             raise no_ground_truth(exc, spec.data_hint) from None
     csv_path, meta_path = table.write(out)
-    counts: dict[str, Any] = table.statuses
+    counts = table.statuses
     print(
         f"wrote {csv_path} and {meta_path}: {n} cells of {spec.name}, protocol "
         f"{truth.evaluator.protocol}, {counts.get('ok', 0)} ok, {counts.get('diverged', 0)} "
