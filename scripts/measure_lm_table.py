@@ -4,28 +4,25 @@ Run: ``python scripts/measure_lm_table.py [--n 200] [--space-seed 0] [--seed 0]
 [--corpus ptb] [--protocol cpu] [--nodes 12] [--store runs/lm_table.db]
 [--out src/petridish/truth/nao_ptb.csv]``.
 
-The ``--n`` cells are random NAO/ENAS genotypes (``GenotypeSpace(n_nodes)``, drawn with
-``--space-seed``), trained with ``LanguageModelEvaluator(corpus, protocol)`` and training
-seed ``--seed``. Every evaluation goes through the store, so a rerun (after an interruption,
-or with a larger ``--n``: the first cells are the same) trains only what is missing. The CSV
-and its JSON record (protocol fields, seeds, space, corpus, seconds) are rewritten at the
-end; ``petridish.truth.cell_table("nao_ptb")`` reads the bundled one.
+A thin wrapper around ``petridish.truth.lm.table.measure_space_table`` (the command line
+``petridish truth --space nao`` is the other): the ``--n`` cells are random NAO/ENAS
+genotypes (``GenotypeSpace(n_nodes)``, drawn with ``--space-seed``), trained with
+``LanguageModelEvaluator(corpus, protocol)`` and training seed ``--seed``. Every evaluation
+goes through the store, so a rerun (after an interruption, or with a larger ``--n``: the
+first cells are the same) trains only what is missing. The CSV and its JSON record
+(protocol fields, seeds, space, corpus, seconds) are rewritten at the end;
+``petridish.truth.cell_table("nao_ptb")`` reads the bundled one.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import platform
-import time
 
-import numpy as np
-
-from petridish.motifs.cell import Cell
 from petridish.search.spaces.nao import GenotypeSpace
 from petridish.store import Store
 from petridish.truth.lm import LanguageModelEvaluator
-from petridish.truth.lm.table import measure_cell_table, write_cell_table
+from petridish.truth.lm.table import measure_space_table
 
 
 def main() -> None:
@@ -42,37 +39,23 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     space = GenotypeSpace(n_nodes=args.nodes)
-    genes = space.random_genes(np.random.default_rng(args.space_seed), args.n)
-    cells = [c for c in space.realize(genes, ()) if isinstance(c, Cell)]
     evaluator = LanguageModelEvaluator(args.corpus, args.protocol, chunk=args.chunk)
-    t0 = time.perf_counter()
+    name = f"nao{args.nodes if args.nodes != 12 else ''}_{args.corpus}"
     with Store(args.store) as store:
-        rows = measure_cell_table(
-            cells,
+        table = measure_space_table(
+            space,
             evaluator,
             store,
-            args.seed,
+            args.n,
+            space_seed=args.space_seed,
+            seed=args.seed,
+            name=name,
             batch_size=args.chunk,
             progress=lambda done, total: print(f"{done}/{total} cells", flush=True),
         )
-    name = f"nao{args.nodes if args.nodes != 12 else ''}_{args.corpus}"
-    out = args.out or f"src/petridish/truth/{name}.csv"
-    ok = [r for r in rows if r.status == "ok"]
-    meta = {
-        "name": name,
-        "space": {"name": space.name, "n_nodes": space.n_nodes, "concat": space.concat},
-        "space_seed": args.space_seed,
-        "training_seed": args.seed,
-        "corpus": args.corpus,
-        "protocol": evaluator.spec.as_dict(),
-        "cells": len(rows),
-        "ok": len(ok),
-        "mean_seconds_per_cell": float(np.mean([r.seconds for r in rows])) if rows else None,
-        "wall_seconds_this_run": time.perf_counter() - t0,
-        "machine": platform.platform(),
-    }
-    csv_path, meta_path = write_cell_table(rows, out, meta)
-    print(f"wrote {csv_path} and {meta_path}: {len(ok)}/{len(rows)} cells trained through")
+    csv_path, meta_path = table.write(args.out or f"src/petridish/truth/{name}.csv")
+    ok = table.statuses.get("ok", 0)
+    print(f"wrote {csv_path} and {meta_path}: {ok}/{len(table.rows)} cells trained through")
 
 
 if __name__ == "__main__":

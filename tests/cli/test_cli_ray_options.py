@@ -35,9 +35,10 @@ def _digest(path: Path) -> str:
 
 SEARCH = ["search", "--space", "slope", "--warmup", "2", "--budget", "4", "--quiet"]
 TRUTH = ["truth", "--n", "3", "--quiet"]
+TABLE = ["truth", "--space", "nao", "--n", "3", "--quiet"]  # a cell table: the same options
 
 
-@pytest.mark.parametrize("argv", [SEARCH, TRUTH], ids=["search", "truth"])
+@pytest.mark.parametrize("argv", [SEARCH, TRUTH, TABLE], ids=["search", "truth", "table"])
 def test_an_unreachable_ray_address_writes_nothing(
     argv: list[str],
     tmp_path: Path,
@@ -59,7 +60,7 @@ def test_an_unreachable_ray_address_writes_nothing(
         store.evaluate(SigmoidSlope(1.0), _Constant(), 0)
     before = _digest(existing)
     monkeypatch.setenv("RAY_ADDRESS", address)  # the variable stands for the option
-    out = ["--out", str(tmp_path / "t.csv")] if argv is TRUTH else []
+    out = ["--out", str(tmp_path / "t.csv")] if argv[0] == "truth" else []
     assert main([*argv, "--store", str(existing), *out]) == 2
     line = _error(capsys, argv[0])
     assert "RAY_ADDRESS" in line and address in line
@@ -86,7 +87,7 @@ class _Constant:
         (["--gpus-per-task", "-1", "--workers", "1"], "--gpus-per-task must be a number >= 0"),
     ],
 )
-@pytest.mark.parametrize("argv", [SEARCH, TRUTH], ids=["search", "truth"])
+@pytest.mark.parametrize("argv", [SEARCH, TRUTH, TABLE], ids=["search", "truth", "table"])
 def test_contradicting_options_are_one_line(
     argv: list[str],
     extra: list[str],

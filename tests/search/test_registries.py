@@ -53,7 +53,19 @@ def test_a_new_strategy_is_one_registry_line(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_builtin_spaces_carry_their_defaults() -> None:
-    assert set(space_names()) == {"slope", "nasbench_nlp", "activation", "nao", "recipes"}
+    assert set(space_names()) == {
+        "slope",
+        "nasbench_nlp",
+        "activation",
+        "nao",
+        "nao_ptb",
+        "recipes",
+    }
+    nao, table = space_spec("nao"), space_spec("nao_ptb")
+    # The table holds nao's genotypes: the same dish, no protocols, a tabular oracle.
+    assert table.default_dish() == nao.default_dish() == default_dish_config("nao_ptb")
+    assert table.tabular and not table.protocols and not table.downloads
+    assert table.evaluators == ("nao_ptb_table",)
     slope, cells = space_spec("slope"), space_spec("nasbench_nlp")
     assert slope.default_dish() == DishConfig.for_slopes() == default_dish_config("slope")
     assert cells.default_dish() == DishConfig.for_cells(**SEARCH_CELL_DISH)

@@ -6,13 +6,17 @@ saying why, when its optional resource is absent.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from fake_tables import write_fake_nao_table
 from petridish.dish.config import DishConfig
 from petridish.motifs import Cell, SigmoidSlope
 from petridish.motifs.cell import random_cell
@@ -54,6 +58,16 @@ def _oracle() -> TabularOracle:
 def nlp_oracle() -> TabularOracle:
     require_nlp_logs()
     return _oracle()
+
+
+@functools.cache
+def fake_nao_table_dir() -> Path:
+    """A folder holding a fake 40-cell ``nao_ptb.csv`` (two diverged cells), made once per
+    session and removed at exit: the ``nao_ptb`` space's ground truth in the kit runs."""
+    folder = Path(tempfile.mkdtemp(prefix="petridish_nao_ptb_"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    write_fake_nao_table(folder)
+    return folder
 
 
 def mnist_dir() -> Path:

@@ -1,6 +1,7 @@
 """The evaluator kit over every evaluator of the library (one line per evaluator in CASES):
-the MNIST slope evaluator (its cheapest protocol, two slopes), the NAS-Bench-NLP table, and
-a fake that shows the kit's contract on the smallest possible evaluator."""
+the MNIST slope evaluator (its cheapest protocol, two slopes), the NAS-Bench-NLP table, a
+cell table (a fake ``nao_ptb``), and a fake that shows the kit's contract on the smallest
+possible evaluator."""
 
 from __future__ import annotations
 
@@ -13,16 +14,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from _kit_data import mnist_dir, nlp_oracle, ptb_dir, wikitext2_dir
+from _kit_data import fake_nao_table_dir, mnist_dir, nlp_oracle, ptb_dir, wikitext2_dir
 
 import petridish.evaluators
 import petridish.truth
 from petridish.evaluators import MnistSlopeEvaluator, Outcome, TabularEvaluator
 from petridish.evaluators.base import Evaluator
+from petridish.evaluators.tabular import CellTableEvaluator
 from petridish.motifs import SigmoidSlope
 from petridish.motifs.base import Motif
 from petridish.motifs.cell import random_cell
-from petridish.search.spaces import space_specs
+from petridish.search.oracle import CellTableOracle
+from petridish.search.spaces import GenotypeSpace, space_specs
 from petridish.testing import EvaluatorKit
 from petridish.truth.lm import LanguageModelEvaluator, LMProtocol
 
@@ -85,6 +88,16 @@ def _pool_cells() -> list[Motif]:
     return [e.cell for e in nlp_oracle().entries[:3]]
 
 
+def _nao_table() -> CellTableOracle:
+    return CellTableOracle.from_csv(
+        fake_nao_table_dir() / "nao_ptb.csv", GenotypeSpace(), space_name="nao_ptb"
+    )
+
+
+def _table_cells() -> list[Motif]:
+    return list(_nao_table().pool[4:7])  # row 5 diverged when the fake table was "measured"
+
+
 # chunk=1: every call, batched or single, runs one compiled program (one model per batch),
 # so repeated, batched and single evaluations agree exactly (measured; the tolerance is 0).
 CASES: dict[str, EvaluatorCase] = {
@@ -96,6 +109,7 @@ CASES: dict[str, EvaluatorCase] = {
         0.0,
     ),
     "nasbench_nlp_wt2": EvaluatorCase(TabularEvaluator, nlp_oracle, _pool_cells),
+    "nao_ptb_table": EvaluatorCase(CellTableEvaluator, _nao_table, _table_cells),
     "lm_ptb": EvaluatorCase(
         LanguageModelEvaluator,
         lambda: LanguageModelEvaluator("ptb", LM_KIT, ptb_dir(), chunk=1, download=False),

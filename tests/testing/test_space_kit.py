@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from _kit_data import mnist_dir, ptb_dir, require_nlp_logs
+from _kit_data import fake_nao_table_dir, mnist_dir, ptb_dir, require_nlp_logs
 
 from petridish.search.spaces import GroundTruthRequest, SpaceSpec, space_names, space_spec
 from petridish.testing import SpaceKit
@@ -22,6 +22,8 @@ REQUESTS: dict[str, Callable[[], GroundTruthRequest]] = {
     "nao": lambda: GroundTruthRequest(data_dir=mnist_dir()),
     # The open recipe space trains with the same evaluator, which the kit never runs either.
     "recipes": lambda: GroundTruthRequest(data_dir=ptb_dir()),
+    # A fake 40-cell table (no training): the bundled one may not exist yet.
+    "nao_ptb": lambda: GroundTruthRequest(data_dir=fake_nao_table_dir()),
 }
 
 

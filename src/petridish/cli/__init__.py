@@ -1,19 +1,22 @@
 """The ``petridish`` command line: one entry point, subcommands.
 
   petridish search      one architecture search (Algorithm 1), resumable, on the results store
-  petridish compare     several strategies x seeds on NAS-Bench-NLP: the Figure 3 analogue
+  petridish compare     several strategies x seeds on a tabular space (NAS-Bench-NLP, or
+                        nao_ptb: the paper's space): the Figure 3 analogue
   petridish predictors  benchmark performance predictors on NAS-Bench-NLP cells
   petridish slope       the sigmoid-slope experiment (default table: the bundled one)
   petridish select      Appendix A.1 hyperparameter selection on a slope table's band
-  petridish truth       measure a slope table with the MNIST MLP trainer (through the store)
+  petridish truth       measure a slope table with the MNIST MLP trainer (through the store);
+                        with --space (e.g. nao) a cell table of language-model losses
 
 The CLI owns output: progress bars (tqdm, on stderr; ``--quiet`` silences them), log
 level, and files. ``main(argv)`` returns an exit code, so tests call it directly. User
 errors are one line on stderr and exit code 2.
 
 Layout: ``petridish.cli.common`` holds the shared helpers (``CliError``, progress bars,
-dish settings, the store); the command modules ``slope``, ``search`` and ``predictors``
-import it, never the reverse, and this package imports them to build the parser.
+dish settings, the store); the command modules ``slope``, ``search``, ``predictors`` and
+``tables`` (``truth --space``, dispatched from ``slope``) import it, never the reverse, and
+this package imports them to build the parser.
 """
 
 from __future__ import annotations

@@ -18,7 +18,10 @@ evaluation (every one failed or diverged; failed ones are retried by the same co
 Ground truth per space: ``slope`` trains MNIST MLPs (``MnistSlopeEvaluator``, protocol
 ``--protocol``, default ``tiny``; ``--data-dir`` is the MNIST folder) over ``SlopeSpace``;
 ``nasbench_nlp`` looks cells up in the NAS-Bench-NLP WikiText-2 table (``TabularOracle``;
-``--data-dir`` is a folder holding the logs zip, or the zip) over its pool.
+``--data-dir`` is a folder holding the logs zip, or the zip) over its pool; ``nao_ptb``
+looks the paper's genotypes up in a measured cell table (``CellTableOracle``; the bundled
+one, or ``--data-dir`` naming a table CSV or its folder, as ``petridish truth --space nao``
+writes it).
 """
 
 from __future__ import annotations
@@ -375,12 +378,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     "warm-up"
                 )
     args.protocol = None
+    if args.download and not space_spec(args.space).downloads:
+        with_download = [s.name for s in space_specs() if s.downloads and s.tabular]
+        raise CliError(f"--download applies to --space {' or '.join(with_download)} only")
     space, evaluator, oracle = _ground_truth(args)
     if oracle is None:
-        raise CliError("compare needs a tabular space with known best motifs: --space nasbench_nlp")
+        tabular = ", ".join(s.name for s in space_specs() if s.tabular)
+        raise CliError(f"compare needs a tabular space with known best motifs: --space {tabular}")
     dish = _dish(args, space.name) if any(e.use_dish for e in entries) else None
-    if args.top < 1 or args.top > len(oracle):
-        raise CliError(f"--top must be in [1, {len(oracle)}], got {args.top}")
+    # A cell table ranks only its cells with a loss (``n_ok``); the NAS-Bench-NLP pool all.
+    ranked = int(getattr(oracle, "n_ok", len(oracle)))
+    if args.top < 1 or args.top > ranked:
+        raise CliError(f"--top must be in [1, {ranked}], got {args.top}")
     targets = oracle.best_digests(args.top)
     target_losses = [oracle.loss(c) for c in oracle.best(args.top)]
     out = Path(args.out)
@@ -548,7 +557,8 @@ def add_commands(
         metavar="DIR",
         help="slope, activation: the folder holding the four MNIST files (or its parent "
         "holding mnist/); nasbench_nlp: the NAS-Bench-NLP logs zip or its folder; nao: the "
-        "folder holding ptb/ and wikitext-2/ (default: $PETRIDISH_DATA_DIR, else the cache)",
+        "folder holding ptb/ and wikitext-2/ (default: $PETRIDISH_DATA_DIR, else the cache); "
+        "nao_ptb: a table CSV or its folder (default: the bundled table)",
     )
     sp.add_argument(
         "--download",
@@ -572,10 +582,10 @@ def add_commands(
 
     sp = sub.add_parser(
         "compare",
-        help="compare strategies over seeds on NAS-Bench-NLP (Figure 3 analogue)",
-        description="Several strategies over several seeds on the NAS-Bench-NLP cell pool "
-        "(a tabular oracle): the evaluations each needs to find a top cell, as PNG, JSON "
-        "and Markdown.",
+        help="compare strategies over seeds on a tabular space (Figure 3 analogue)",
+        description="Several strategies over several seeds on a tabular space (the "
+        "NAS-Bench-NLP cell pool, or nao_ptb: the paper's genotypes in a measured table): "
+        "the evaluations each needs to find a top cell, as PNG, JSON and Markdown.",
     )
     tabular = tuple(s.name for s in space_specs() if s.tabular)
     sp.add_argument(
@@ -620,10 +630,13 @@ def add_commands(
     sp.add_argument(
         "--data-dir",
         metavar="DIR",
-        help="the NAS-Bench-NLP logs zip or its folder (default: $PETRIDISH_DATA_DIR, else "
-        "the cache)",
+        help="nasbench_nlp: the NAS-Bench-NLP logs zip or its folder (default: "
+        "$PETRIDISH_DATA_DIR, else the cache); nao_ptb: a table CSV or its folder (default: "
+        "the bundled table)",
     )
-    sp.add_argument("--download", action="store_true", help="download the logs when not found")
+    sp.add_argument(
+        "--download", action="store_true", help="nasbench_nlp: download the logs when not found"
+    )
     add_executor_options(sp)
     sp.add_argument(
         "--parallel",

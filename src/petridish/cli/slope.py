@@ -1,5 +1,6 @@
 """The sigmoid-slope subcommands: ``slope`` (the experiment), ``select`` (Appendix A.1)
-and ``truth`` (measure a slope table by training MNIST MLPs, through the results store).
+and ``truth`` (measure a slope table by training MNIST MLPs, through the results store;
+with ``--space``, a cell table instead: ``petridish.cli.tables``).
 """
 
 from __future__ import annotations
@@ -128,6 +129,16 @@ def cmd_select(args: argparse.Namespace) -> int:
 
 
 def cmd_truth(args: argparse.Namespace) -> int:
+    """The slope table, or with ``--space`` a cell table (``tables.cmd_truth_table``)."""
+    from petridish.cli import tables
+
+    if getattr(args, "space", None) is not None:
+        return tables.cmd_truth_table(args)
+    tables.check_slope_args(args)
+    return _truth_slopes(args)
+
+
+def _truth_slopes(args: argparse.Namespace) -> int:
     from petridish.evaluators import (
         GroundTruthUnavailable,
         measure_slopes_into_store,
@@ -137,10 +148,12 @@ def cmd_truth(args: argparse.Namespace) -> int:
     from petridish.truth.mnist_mlp import get_protocol
 
     try:
-        protocol = get_protocol(args.protocol)
+        protocol = get_protocol(args.protocol or "tiny")
     except ValueError as exc:
         raise CliError(f"--protocol: {exc}") from None
-    lo, hi, n = args.low, args.high, args.n
+    lo = 0.01 if args.low is None else args.low
+    hi = 2.01 if args.high is None else args.high
+    n = 51 if args.n is None else args.n
     if not (0 < lo < hi) or n < 2:
         raise CliError(f"need 0 < --low < --high and --n >= 2, got {lo}, {hi}, {n}")
     slopes = [float(c) for c in np.linspace(lo, hi, n)]
@@ -163,7 +176,7 @@ def cmd_truth(args: argparse.Namespace) -> int:
         except GroundTruthUnavailable as exc:
             raise no_ground_truth(exc, MNIST_HINT) from None
     s, acc = slope_table_from_evaluations(evals)
-    out = Path(args.out)
+    out = Path(args.out or "runs/slope_table.csv")
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = ["slope,val_accuracy"] + [
         f"{float(a)!r},{float(b)!r}" for a, b in zip(s, acc, strict=True)
@@ -236,33 +249,73 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
     sp = sub.add_parser(
         "truth",
-        help="measure a slope table by training MNIST MLPs (through the results store)",
-        description="Train the 784-100-100-10 MNIST MLP for every (slope, seed) pair and "
-        "write the mean validation accuracy per slope; a rerun trains only what the "
-        "store lacks.",
+        help="measure a slope table by training MNIST MLPs, or with --space a cell table "
+        "(through the results store)",
+        description="Without --space: train the 784-100-100-10 MNIST MLP for every (slope, "
+        "seed) pair and write the mean validation accuracy per slope. With --space (e.g. "
+        "nao): draw --n random cells of the space and train each with the space's "
+        "evaluator, writing a cell table (CSV + JSON record) that petridish.truth."
+        "read_cell_table reads. Either way a rerun trains only what the store lacks.",
+    )
+    sp.add_argument(
+        "--space",
+        default=None,
+        metavar="SPACE",
+        help="measure a cell table of this trained cell space (e.g. nao: NAO/ENAS genotypes "
+        "as language models) instead of the slope table",
     )
     sp.add_argument(
         "--protocol",
-        default="tiny",
-        help="named training protocol: paper (Table 1), cpu, cpu_table or tiny (default tiny)",
+        default=None,
+        help="named training protocol. Slope table: paper (Table 1), cpu, cpu_table or tiny "
+        "(default tiny). --space nao: PROTOCOL on PTB or CORPUS:PROTOCOL, e.g. cpu or "
+        "wikitext2:cpu (default cpu), as petridish search --space nao takes it",
     )
     sp.add_argument(
-        "--low", type=float, default=0.01, help="smallest slope measured (default 0.01)"
+        "--low", type=float, default=None, help="slope table: smallest slope (default 0.01)"
     )
     sp.add_argument(
-        "--high", type=float, default=2.01, help="largest slope measured (default 2.01)"
+        "--high", type=float, default=None, help="slope table: largest slope (default 2.01)"
     )
-    sp.add_argument("--n", type=int, default=51, help="number of evenly spaced slopes (default 51)")
+    sp.add_argument(
+        "--n",
+        type=int,
+        default=None,
+        help="slope table: number of evenly spaced slopes (default 51); --space: number of "
+        "random cells (default 200; the first cells of a larger --n are the same cells)",
+    )
+    sp.add_argument(
+        "--space-seed",
+        type=int,
+        default=None,
+        metavar="SEED",
+        help="--space only: seed of the random cells drawn (default 0)",
+    )
+    sp.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="SEED",
+        help="--space only: training seed of every cell (default 0)",
+    )
     sp.add_argument(
         "--data-dir",
         metavar="DIR",
-        help="folder holding the four MNIST files (or its parent holding mnist/); default: "
-        "$PETRIDISH_DATA_DIR, else the cache, else a download",
+        help="slope table: folder holding the four MNIST files (or its parent holding "
+        "mnist/); --space nao: the folder holding ptb/ and wikitext-2/; default: "
+        "$PETRIDISH_DATA_DIR, else the cache, else (MNIST) a download",
+    )
+    sp.add_argument(
+        "--download",
+        action="store_true",
+        help="--space only: download the space's data when not found",
     )
     sp.add_argument(
         "--out",
-        default="runs/slope_table.csv",
-        help="where the table is written, as slope,val_accuracy CSV (default runs/slope_table.csv)",
+        default=None,
+        help="where the table is written: slope,val_accuracy CSV (default "
+        "runs/slope_table.csv), or with --space the cell table CSV and its .json record "
+        "(default runs/<space>_<corpus>.csv, e.g. runs/nao_ptb.csv)",
     )
     add_store_option(sp)
     add_executor_options(sp)

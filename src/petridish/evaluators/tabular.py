@@ -25,10 +25,21 @@ Contract
   ``search.oracle.TabularOracle`` is this evaluator plus ``space()``, that space (the
   search layer's, so it is added there: the evaluators never import the search).
 * ``calls`` counts ``evaluate`` calls (tests use it to check that nothing is re-run).
+
+``CellTableEvaluator`` is the same look-up over a measured cell table (``petridish.truth.
+cell_table``/``read_cell_table``: cells and validation losses, NaN for a cell that
+diverged), with the same oracle methods (``loss``, ``ranked``, ``best``, ``best_digests``,
+``pool``, ``calls``). Unlike the NAS-Bench-NLP pool a table keeps its diverged cells: a
+search can meet them, and ``evaluate`` answers ``"diverged"`` for them (the table's
+training produced no number), ``"ok"`` with the loss for the others; ``ranked``/``best``
+rank the ok cells only. Its ``name`` names the table and its ``protocol`` is
+``val_loss@<digest>`` where the digest is of the table's (cell, loss) pairs, so a store
+never mixes answers of two different tables under one key.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -47,6 +58,7 @@ if TYPE_CHECKING:
     from petridish.truth.nasbench_nlp import CellLog, NasBenchNLP
 
 __all__ = [
+    "CellTableEvaluator",
     "NasBenchNLPPool",
     "OracleCounts",
     "PoolCounts",
@@ -261,6 +273,124 @@ class TabularEvaluator:
             },
             curve=entry.curve,
         )
+
+    def evaluate_many(self, motifs: Sequence[Motif], seed: int) -> list[Outcome]:
+        return [self.evaluate(m, seed) for m in motifs]
+
+
+def _table_digest(cells: Sequence[Cell], losses: np.ndarray) -> str:
+    """A short hex digest of a table's (cell digest, loss) pairs, in table order."""
+    h = hashlib.sha256()
+    for cell, loss in zip(cells, losses, strict=True):
+        h.update(f"{cell.digest}:{float(loss)!r};".encode())
+    return h.hexdigest()[:12]
+
+
+class CellTableEvaluator:
+    """Ground truth by look-up in a measured cell table (module docstring).
+
+    ``cells`` and ``losses`` (float64, NaN: diverged) are in table order; ``name`` names
+    the table (the store keys its answers by it). Not a record: it holds a call counter.
+    """
+
+    def __init__(self, cells: Sequence[Cell], losses: Sequence[float] | np.ndarray, *, name: str):
+        self.cells = tuple(cells)
+        self.losses = np.asarray(losses, np.float64).copy()  # (N,)
+        self.losses.flags.writeable = False
+        if not self.cells:
+            raise ValueError(f"cell table {name!r} is empty")
+        if self.losses.shape != (len(self.cells),):
+            raise ValueError(
+                f"cell table {name!r}: {len(self.cells)} cells but losses of shape "
+                f"{self.losses.shape}"
+            )
+        self.name = name
+        self._row: dict[str, int] = {}
+        for i, cell in enumerate(self.cells):
+            if not isinstance(cell, Cell):
+                raise ValueError(f"cell table {name!r} row {i} is a {type(cell).__name__}")
+            if cell.digest in self._row:
+                raise ValueError(
+                    f"cell table {name!r} rows {self._row[cell.digest]} and {i} are the same "
+                    f"cell (digest {cell.digest})"
+                )
+            self._row[cell.digest] = i
+        if np.isinf(self.losses).any():
+            raise ValueError(f"cell table {name!r} has an infinite loss (NaN marks diverged)")
+        if not np.isfinite(self.losses).any():
+            raise ValueError(f"cell table {name!r} has no cell with a loss (all diverged)")
+        self.protocol = f"val_loss@{_table_digest(self.cells, self.losses)}"
+        self._calls = 0
+
+    def __repr__(self) -> str:
+        ok = int(np.isfinite(self.losses).sum())
+        return f"{type(self).__name__}({self.name!r}, {len(self.cells)} cells, {ok} ok)"
+
+    # -- the table ----------------------------------------------------------------------
+    @property
+    def pool(self) -> tuple[Cell, ...]:
+        """Every table cell (diverged ones too), in table order."""
+        return self.cells
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def __contains__(self, motif: object) -> bool:
+        return isinstance(motif, Cell) and motif.digest in self._row
+
+    def row(self, motif: Motif) -> int:
+        """The table row of ``motif``; ``ValueError`` naming its digest if not in the table."""
+        digest = getattr(motif, "digest", repr(motif))
+        if not isinstance(motif, Cell) or digest not in self._row:
+            raise ValueError(
+                f"motif {digest} ({type(motif).__name__}) is not one of the "
+                f"{len(self.cells)} cells of table {self.name!r}; the search maps proposals "
+                "to table cells with TablePoolSpace.realize"
+            )
+        return self._row[digest]
+
+    def loss(self, motif: Motif) -> float:
+        """The table's validation loss of ``motif`` (NaN: it diverged)."""
+        return float(self.losses[self.row(motif)])
+
+    @property
+    def n_ok(self) -> int:
+        """Cells with a loss (not diverged): the ones ``best`` can rank."""
+        return int(np.isfinite(self.losses).sum())
+
+    def ranked(self) -> tuple[Cell, ...]:
+        """The cells with a loss, best (lowest) first; ties by table order."""
+        ok = [i for i in range(len(self.cells)) if math.isfinite(self.losses[i])]
+        return tuple(self.cells[i] for i in sorted(ok, key=lambda i: (self.losses[i], i)))
+
+    def best(self, k: int = 1) -> tuple[Cell, ...]:
+        """The ``k`` best cells with a loss, best first."""
+        if positive_int(k, "k") > self.n_ok:
+            raise ValueError(
+                f"k must be an int in [1, {self.n_ok}] (cells of table {self.name!r} with a "
+                f"loss), got {k!r}"
+            )
+        return self.ranked()[:k]
+
+    def best_digests(self, k: int = 3) -> frozenset[str]:
+        """Digests of the ``k`` best cells: the targets of a comparison."""
+        return frozenset(c.digest for c in self.best(k))
+
+    # -- the Evaluator protocol ---------------------------------------------------------
+    @property
+    def calls(self) -> int:
+        """How many motifs ``evaluate``/``evaluate_many`` looked up so far."""
+        return self._calls
+
+    def evaluate(self, motif: Motif, seed: int) -> Outcome:
+        """The table's result of a table cell (``seed`` is ignored: one number per cell)."""
+        loss = self.loss(motif)
+        self._calls += 1
+        if not math.isfinite(loss):
+            return Outcome(
+                status="diverged", reason=f"diverged when table {self.name} was measured"
+            )
+        return Outcome(status="ok", loss=loss, metrics={"val_perplexity": math.exp(loss)})
 
     def evaluate_many(self, motifs: Sequence[Motif], seed: int) -> list[Outcome]:
         return [self.evaluate(m, seed) for m in motifs]

@@ -46,6 +46,11 @@ the neighbours of cells already evaluated (the nearest-free mapping is for propo
 are not free pool cells: GA children, NAO decodings).
 ``cell_alphabet`` and ``cell_genes`` are this layout for other cell spaces too (the open
 ``petridish.search.spaces.recipes.RecipeSpace`` decodes such strings to recipes).
+
+``TablePoolSpace``: the cells of a measured table (e.g. ``nao_ptb``) as such a pool, but in
+a base space's own encoding (``GenotypeSpace(12)``: the paper's genotype strings) instead
+of the canonical per-node one; ``realize`` and ``random_genes`` are ``CellPoolSpace``'s
+(the same helpers), on the base space's gene strings.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ __all__ = [
     "CellPoolSpace",
     "SearchSpace",
     "SlopeSpace",
+    "TablePoolSpace",
     "cell_alphabet",
     "cell_genes",
     "check_genes",
@@ -135,6 +141,48 @@ def _draw_free(rng: np.random.Generator, free: np.ndarray, n: int) -> np.ndarray
     # Whole permutations back to back: each free motif once before any motif twice.
     rounds = -(-n // len(free))
     return np.concatenate([free[rng.permutation(len(free))] for _ in range(rounds)])[:n]
+
+
+def _pool_random_genes(
+    pool_genes: np.ndarray,
+    index: dict[str, int],
+    rng: np.random.Generator,
+    n: int,
+    exclude: Collection[str],
+) -> np.ndarray:
+    """Rows of ``pool_genes`` ``(N, n_genes)`` of pool motifs (``index``: digest -> row) not
+    in ``exclude``, uniformly without replacement (``_draw_free``); all rows if none is free."""
+    n = _check_n(n)
+    free = np.ones(len(pool_genes), bool)  # (N,)
+    for digest in exclude:
+        row = index.get(digest)
+        if row is not None:
+            free[row] = False
+    if not free.any():
+        free[:] = True
+    # With nothing excluded this is rng.permutation(N)[:n], the draw of earlier versions.
+    return pool_genes[_draw_free(rng, np.flatnonzero(free), n)]
+
+
+def _pool_realize(
+    pool: Sequence[Motif], pool_genes: np.ndarray, arr: np.ndarray, exclude: Collection[str]
+) -> list[Motif | None]:
+    """For each row of ``arr`` ``(n, n_genes)`` (checked), the free pool motif nearest in
+    Hamming distance to it (ties: pool order), taken from then on; ``None`` once none is
+    free. ``pool_genes`` ``(N, n_genes)`` are the pool motifs' gene strings, in pool order."""
+    blocked = set(exclude)
+    free = np.array([m.digest not in blocked for m in pool])  # (N,)
+    out: list[Motif | None] = []
+    for row in arr:
+        if not free.any():
+            out.append(None)
+            continue
+        dist = np.count_nonzero(pool_genes != row[None, :], axis=1)  # (N,)
+        dist = np.where(free, dist, np.iinfo(np.int64).max)
+        pick = int(np.argmin(dist))  # first minimum: ties -> pool order
+        free[pick] = False
+        out.append(pool[pick])
+    return out
 
 
 # ------------------------------------------------------------------------------ slopes
@@ -343,29 +391,87 @@ class CellPoolSpace:
         self, rng: np.random.Generator, n: int, exclude: Collection[str] = ()
     ) -> np.ndarray:
         """Gene strings of pool cells not in ``exclude``, uniformly without replacement."""
-        n = _check_n(n)
-        free = np.ones(len(self.pool), bool)  # (N,)
-        for digest in exclude:
-            row = self._index.get(digest)
-            if row is not None:
-                free[row] = False
-        if not free.any():
-            free[:] = True
-        # With nothing excluded this is rng.permutation(N)[:n], the draw of earlier versions.
-        return self._genes[_draw_free(rng, np.flatnonzero(free), n)]
+        return _pool_random_genes(self._genes, self._index, rng, n, exclude)
 
     def realize(self, genes: np.ndarray, exclude: Collection[str]) -> list[Motif | None]:
-        arr = check_genes(self.alphabet, genes)
-        blocked = set(exclude)
-        free = np.array([c.digest not in blocked for c in self.pool])  # (N,)
-        out: list[Motif | None] = []
-        for row in arr:
-            if not free.any():
-                out.append(None)
-                continue
-            dist = np.count_nonzero(self._genes != row[None, :], axis=1)  # (N,)
-            dist = np.where(free, dist, np.iinfo(np.int64).max)
-            pick = int(np.argmin(dist))  # first minimum: ties -> pool order
-            free[pick] = False
-            out.append(self.pool[pick])
-        return out
+        return _pool_realize(self.pool, self._genes, check_genes(self.alphabet, genes), exclude)
+
+
+@dataclass(frozen=True)
+class TablePoolSpace:
+    """The cells of a measured table as a pool, in a base space's own gene encoding.
+
+    ``base`` is any ``SearchSpace`` that holds the table's cells (e.g. ``GenotypeSpace(12)``:
+    genes are the paper's genotype strings, so GA and NAO search the paper's encoding);
+    ``alphabet`` and ``encode`` are the base space's. ``realize`` and ``random_genes`` are
+    ``CellPoolSpace``'s (module docstring): nearest free table cell by Hamming distance on
+    the base genes, ties by table order; uniform draws of free table cells without
+    replacement. Distinct cells must have distinct gene strings (``ValueError`` otherwise,
+    as for a cell the base cannot encode or a cell listed twice).
+    """
+
+    base: SearchSpace
+    pool: tuple[Motif, ...]
+    name: str = "table"
+    _genes: np.ndarray = field(init=False, repr=False, compare=False)  # (N, n_genes) int64
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)  # digest -> row
+
+    def __post_init__(self) -> None:
+        pool = tuple(self.pool)
+        object.__setattr__(self, "pool", pool)
+        if not pool:
+            raise ValueError("TablePoolSpace needs a non-empty table of cells")
+        index: dict[str, int] = {}
+        rows = []
+        for i, motif in enumerate(pool):
+            if motif.digest in index:
+                raise ValueError(
+                    f"table rows {index[motif.digest]} and {i} are the same cell "
+                    f"(digest {motif.digest})"
+                )
+            index[motif.digest] = i
+            try:
+                rows.append(np.asarray(self.base.encode(motif), np.int64))
+            except ValueError:
+                # The base's own message spells the whole cell out; the digest names it.
+                raise ValueError(
+                    f"table row {i} (cell {motif.digest}) is not a motif of the base space "
+                    f"{self.base.name} ({self.base!r})"
+                ) from None
+        genes = check_genes(self.alphabet, np.stack(rows), "the table's gene strings")
+        if len({r.tobytes() for r in genes}) != len(pool):
+            raise ValueError(
+                f"two table cells share a gene string of {self.base.name}: the nearest-cell "
+                "mapping needs distinct strings"
+            )
+        object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_genes", genes)
+
+    @property
+    def alphabet(self) -> tuple[int, ...]:
+        return tuple(self.base.alphabet)
+
+    @property
+    def genes(self) -> np.ndarray:
+        """The table cells' gene strings, int64 ``(len(pool), n_genes)`` (a copy)."""
+        return self._genes.copy()
+
+    def encode(self, motif: Motif) -> np.ndarray:
+        """The base space's gene string of ``motif`` (a table cell or not)."""
+        return np.asarray(self.base.encode(motif), np.int64)
+
+    def index_of(self, motif: Motif) -> int:
+        """Row of ``motif`` in the table; ``ValueError`` if it is not a table cell."""
+        digest = getattr(motif, "digest", None)
+        if digest not in self._index:
+            raise ValueError(f"motif {digest} is not in the table of {len(self.pool)} cells")
+        return self._index[digest]
+
+    def random_genes(
+        self, rng: np.random.Generator, n: int, exclude: Collection[str] = ()
+    ) -> np.ndarray:
+        """Gene strings of table cells not in ``exclude``, uniformly without replacement."""
+        return _pool_random_genes(self._genes, self._index, rng, n, exclude)
+
+    def realize(self, genes: np.ndarray, exclude: Collection[str]) -> list[Motif | None]:
+        return _pool_realize(self.pool, self._genes, check_genes(self.alphabet, genes), exclude)

@@ -3,7 +3,7 @@
 ``slope_table()`` returns the bundled ``(slopes, accuracies)`` arrays measured with this
 package's own trainer (``petridish.truth.mnist_mlp``); ``load_table(path)`` reads a CSV.
 ``cell_table(name)`` returns a bundled ``(cells, losses)`` language-model table (e.g.
-``"nao_ptb"``, measured by ``scripts/measure_lm_table.py``).
+``"nao_ptb"``, measured by ``petridish truth --space nao``: ``petridish.truth.lm.table``).
 ``TrainingProtocol`` (old name ``Protocol``, kept as an alias) says how that trainer measures.
 """
 

@@ -57,7 +57,8 @@ def _bundled(name: str, suffix: str) -> str:
     except FileNotFoundError:
         raise ValueError(
             f"no bundled cell table {name!r} (petridish/truth/{name}{suffix} is missing); "
-            "measure one with scripts/measure_lm_table.py"
+            "measure one with petridish truth --space SPACE --out "
+            f"src/petridish/truth/{name}.csv (e.g. --space nao for nao_ptb)"
         ) from None
 
 
