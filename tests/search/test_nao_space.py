@@ -142,3 +142,19 @@ def test_tiny_real_search_on_ptb(tmp_path: Path) -> None:
         )
     assert len(result) == 6 and len(set(result.digests)) == 6
     assert np.all(np.isfinite(result.losses)) and np.all(result.losses < np.log(201))
+
+
+def test_the_default_dish_encodes_twelve_node_genotypes() -> None:
+    """A 12-node genotype's output averages its 12 nodes: the space's dish must take
+    nodes of 12 inputs (it once stopped every nao search with the dish at the first fit)."""
+    from petridish.nets import build_network
+
+    cfg = space_spec("nao").default_dish()
+    assert cfg is not None and cfg.max_inputs >= 12
+    space = GenotypeSpace()
+    cells = space.realize(space.random_genes(np.random.default_rng(3), 4), ())
+    codes = build_network(cfg.network, cfg).codes(cells)
+    assert codes.shape[0] == 4
+    # Configs at the default max_inputs keep their JSON (and run ids) unchanged.
+    assert "max_inputs" not in type(cfg).for_cells().to_json()
+    assert type(cfg).from_json(cfg.to_json()) == cfg

@@ -48,7 +48,7 @@ class DishConfig:
     """Everything that defines a dish fit. Hashable: used as a compile-cache key."""
 
     # A name in ``petridish.nets.registry``; its factory reads the network fields below
-    # (layer_sizes, seq_len, max_nodes, max_slots) and checks them.
+    # (layer_sizes, seq_len, max_nodes, max_slots, max_inputs) and checks them.
     network: str = MLP_NETWORK
     # The MLP: (input, hidden..., output); cells: (input, cell hidden width, output).
     layer_sizes: tuple[int, ...] = (10, 1, 1, 10)
@@ -57,6 +57,11 @@ class DishConfig:
     # Largest cell the cell network runs (nodes, weight matrices); bigger cells are rejected.
     max_nodes: int = 15
     max_slots: int = 36
+    # Most inputs of one cell node (NAS-Bench-NLP recipes: 3; a NAO/ENAS/DARTS genotype's
+    # output averages all its nodes, 8 or 12). Left out of ``to_json`` at its default, so
+    # the JSON, and the run ids derived from it, of configs made before it existed stay the
+    # same.
+    max_inputs: int = 3
     n_samples: int = 10
     init_scale: float = 1.0
     n_inits: int = 1
@@ -119,6 +124,7 @@ class DishConfig:
             "seq_len",
             "max_nodes",
             "max_slots",
+            "max_inputs",
             "outer_decay_first",
             "outer_decay_every",
             "restarts",
@@ -232,6 +238,8 @@ class DishConfig:
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["layer_sizes"] = list(self.layer_sizes)
+        if d["max_inputs"] == _DEFAULT_MAX_INPUTS:  # see the field's comment
+            del d["max_inputs"]
         return d
 
     @classmethod
@@ -245,6 +253,8 @@ class DishConfig:
             d["layer_sizes"] = tuple(d["layer_sizes"])
         return cls(**d)
 
+
+_DEFAULT_MAX_INPUTS = DishConfig.max_inputs
 
 # The preset (``DishConfig`` class method) that ``describe`` compares each network with.
 _PRESETS = {MLP_NETWORK: "for_slopes", CELL_NETWORK: "for_cells"}

@@ -600,7 +600,8 @@ def reference_weights(
 
 def cell_network(config: NetworkConfig) -> CellNet:
     """The registry factory: a ``CellNet`` from ``layer_sizes`` (input, hidden, output),
-    ``seq_len``, ``max_nodes`` and ``max_slots``; other ``layer_sizes`` are a ``ValueError``."""
+    ``seq_len``, ``max_nodes``, ``max_slots`` and ``max_inputs``; other ``layer_sizes`` are a
+    ``ValueError``."""
     if len(config.layer_sizes) != 3:
         raise ValueError(
             f"the cell network needs layer_sizes (input, hidden, output), got {config.layer_sizes}"
@@ -612,6 +613,7 @@ def cell_network(config: NetworkConfig) -> CellNet:
         output_dim=n_out,
         max_nodes=config.max_nodes,
         max_slots=config.max_slots,
+        max_inputs=config.max_inputs,
         seq_len=config.seq_len,
     )
 

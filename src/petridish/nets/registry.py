@@ -53,6 +53,9 @@ class NetworkConfig(Protocol):
     @property
     def max_slots(self) -> int: ...
 
+    @property
+    def max_inputs(self) -> int: ...
+
 
 NetworkFactory = Callable[[NetworkConfig], MotifNet]
 

@@ -165,8 +165,9 @@ def _load(request: GroundTruthRequest) -> GroundTruth:
 
 
 def _nao_dish() -> DishConfig:
-    # A 12-node genotype is 66 primitive nodes (the dish executor runs primitive nodes).
-    return DishConfig.for_cells(max_nodes=68, max_slots=28)
+    # A 12-node genotype is 66 primitive nodes (the dish executor runs primitive nodes), the
+    # last one the mean of the 12 node outputs.
+    return DishConfig.for_cells(max_nodes=68, max_slots=28, max_inputs=12)
 
 
 NAO = register_space(
