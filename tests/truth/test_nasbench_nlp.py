@@ -357,3 +357,10 @@ def test_epoch_arguments_are_ints_not_bools() -> None:
         with pytest.raises(NasBenchNLPFormatError, match=f"log 'bad': '{field}' must be {rule}"):
             parse_log(_log(**{field: bad}), "bad")
     assert parse_log(_log(num_params=1234.0), "float").num_params == 1234  # JSON may say 1234.0
+
+
+def test_a_missing_zip_is_named_missing_not_corrupt(tmp_path: Path) -> None:
+    from petridish.truth.nasbench_nlp import NasBenchNLPUnavailableError
+
+    with pytest.raises(NasBenchNLPUnavailableError, match="not found: no file .*nope.zip"):
+        read_nasbench_nlp_zip(tmp_path / "nope.zip")

@@ -382,6 +382,8 @@ def read_nasbench_nlp_zip(path: str | os.PathLike[str], *, strict: bool = True) 
     """
     zip_path = Path(path)
     hint = "it is corrupt or truncated; delete it and provide a good copy"
+    if not zip_path.is_file():  # not "corrupt": say it is missing
+        raise NasBenchNLPUnavailableError(f"NAS-Bench-NLP logs not found: no file {zip_path}")
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as err:
