@@ -205,7 +205,7 @@ def test_spec_builds_the_lm_evaluator() -> None:
     assert spec.evaluators == ("lm_ptb", "lm_wikitext2") and spec.default_protocol == "cpu"
     assert spec.default_dish() == search_cell_dish() and not spec.tabular
     truth = spec.load(GroundTruthRequest(protocol="wikitext2:cpu"))
-    assert truth.evaluator.name == "lm_wikitext2" and truth.evaluator.protocol == "cpu"
+    assert truth.evaluator.name == "lm_wikitext2" and truth.evaluator.protocol.startswith("cpu@")
     assert truth.space == RecipeSpace() and truth.oracle is None
     with pytest.raises(ValueError, match="corpus"):
         spec.load(GroundTruthRequest(protocol="imdb:cpu"))

@@ -96,3 +96,15 @@ def test_cpu_is_the_capped_protocol_and_cpu_large_the_phase1_one() -> None:
     assert cpu.epochs * (cpu.tokens_per_epoch or 0) < large.epochs * (large.tokens_per_epoch or 0)
     with pytest.raises(ValueError, match="vocab_cap"):
         cpu.with_(vocab_cap=0)
+
+
+def test_the_store_key_changes_with_any_setting_and_only_then() -> None:
+    cpu = get_protocol("cpu")
+    assert cpu.key == f"cpu@{cpu.digest()}" and len(cpu.digest()) == 10
+    # Same settings: same key whatever the source text; a changed setting: a new key
+    # under the same name (a retuned protocol never reads the old results back).
+    assert cpu.with_(source="other words").key == cpu.key
+    assert cpu.with_(lr=cpu.lr * 2).key != cpu.key
+    assert cpu.with_(lr=cpu.lr * 2).key.startswith("cpu@")
+    assert cpu.with_(name="renamed").digest() == cpu.digest()
+    assert len({p.digest() for p in PROTOCOLS.values()}) == len(PROTOCOLS)

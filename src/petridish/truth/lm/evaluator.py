@@ -1,10 +1,12 @@
 """``LanguageModelEvaluator``: ground truth for recurrent cells by language-model training.
 
 Follows the evaluator contract (``petridish.evaluators.base``): ``name`` is ``lm_<corpus>``,
-``protocol`` the protocol's name; ``evaluate(cell, seed)`` and ``evaluate_many(cells, seed)``
-return ``Outcome``s whose ``loss`` is the final validation loss (nats), ``curve`` the
-per-epoch validation losses, and ``metrics`` the test loss, both perplexities, the last
-training loss and the seconds per cell. A cell that diverges is a ``"diverged"`` outcome
+``protocol`` the protocol's ``key`` (``name@digest`` of its settings, so results of changed
+settings are never read back as the new ones'; ``spec`` is the ``LMProtocol``);
+``evaluate(cell, seed)`` and ``evaluate_many(cells, seed)`` return ``Outcome``s whose
+``loss`` is the final validation loss (nats), ``curve`` the per-epoch validation losses, and
+``metrics`` the test loss, both perplexities, the last training loss and the seconds per
+cell. A cell that diverges is a ``"diverged"`` outcome
 whose reason names the epoch; a motif that is not a ``Cell`` is ``"failed"``.
 
 The evaluator is picklable and loads its corpus lazily on first use (a worker process gets
@@ -80,7 +82,7 @@ class LanguageModelEvaluator:
         self.corpus = corpus
         self.spec: LMProtocol = get_protocol(protocol)
         self.name = f"lm_{corpus}"
-        self.protocol = self.spec.name
+        self.protocol = self.spec.key  # name@digest of the settings: the store key
         self.data_dir = None if data_dir is None else str(Path(data_dir))
         self.chunk = chunk
         self.download = download

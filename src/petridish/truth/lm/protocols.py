@@ -24,6 +24,8 @@ iterates since the switch). Gradients are clipped to global norm ``clip`` (0: no
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
@@ -133,6 +135,20 @@ class LMProtocol:
     def as_dict(self) -> dict[str, Any]:
         """The protocol's fields, JSON-ready (recorded with every result)."""
         return asdict(self)
+
+    def digest(self) -> str:
+        """10 hex digits of SHA-256 over every setting but ``name`` and ``source``: equal
+        for equal settings, different (up to hash collisions) when any setting differs."""
+        settings = {k: v for k, v in self.as_dict().items() if k not in ("name", "source")}
+        text = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+
+    @property
+    def key(self) -> str:
+        """``name@digest``: the protocol as results are stored under it, so that a protocol
+        whose settings change (a retuned ``cpu``) never reads back the old settings'
+        results, and a renamed one with the same settings still does not mix with others."""
+        return f"{self.name}@{self.digest()}"
 
 
 _NAO_SOURCE = (
