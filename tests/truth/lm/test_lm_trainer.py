@@ -106,3 +106,27 @@ def test_batchify_rows_are_contiguous() -> None:
     assert out.tolist() == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
     with pytest.raises(ValueError, match="cannot fill"):
         batchify(np.arange(2), 3)
+
+
+def test_an_overflowing_state_the_output_never_reads_does_not_diverge(
+    tiny_protocol: LMProtocol, tiny_corpus: Corpus
+) -> None:
+    """State 1 squares itself and overflows within steps, but h_new_0 reads only x: the
+    loss cannot see it (PyTorch, NAS-Bench-NLP's trainer, never differentiates it), so the
+    cell trains like its live part instead of ending as NaN."""
+    from petridish.motifs.cell import live_part
+
+    dead = Cell.from_recipe(
+        {
+            "a": {"op": "linear", "input": ["x"]},
+            "h_new_0": {"op": "activation_leaky_relu", "input": ["a"]},
+            "s_lin": {"op": "linear", "input": ["x"]},
+            "s": {"op": "activation_sigm", "input": ["s_lin"]},
+            "q": {"op": "elementwise_sum", "input": ["h_prev_1", "h_prev_1", "s"]},
+            "h_new_1": {"op": "elementwise_prod", "input": ["q", "q"]},
+        }
+    )
+    (r,) = train_cells([dead], tiny_protocol, tiny_corpus, seed=0)
+    (alone,) = train_cells([live_part(dead)], tiny_protocol, tiny_corpus, seed=0)
+    assert not r.diverged and np.all(np.isfinite(r.val_curve))
+    assert r.val_curve == alone.val_curve

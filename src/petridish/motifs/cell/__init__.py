@@ -80,7 +80,8 @@ Modules (each public name is re-exported here; import from ``petridish.motifs.ce
 ``ops`` the vocabulary and ``CellError``; ``parse`` recipe validation; ``canonical`` the
 canonical labelling; ``value`` ``Cell`` and ``CellBatch``; ``genotype`` DARTS/ENAS
 genotypes; ``sampling`` random cells and mutation; ``encodings`` baseline codes;
-``reference`` the NumPy reference executor.
+``reference`` the NumPy reference executor; ``live`` the part of a cell its output depends
+on.
 """
 
 from petridish.motifs.cell.encodings import adjacency_onehot, adjacency_onehot_size, op_counts
@@ -95,6 +96,7 @@ from petridish.motifs.cell.genotype import (
     random_genotype,
     validate_genotype,
 )
+from petridish.motifs.cell.live import live_part
 from petridish.motifs.cell.ops import (
     GRAPH_INPUTS,
     N_GRAPH_INPUTS,
@@ -129,6 +131,7 @@ __all__ = [
     "adjacency_onehot",
     "adjacency_onehot_size",
     "genotype_recipe",
+    "live_part",
     "mutate",
     "mutate_genotype",
     "op_counts",

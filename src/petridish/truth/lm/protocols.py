@@ -40,6 +40,11 @@ __all__ = [
 
 Optimizer = Literal["sgd", "adam", "nt_asgd"]
 
+# Part of every protocol's digest (and so of the store key): raised whenever the trainer
+# gives different results for the same settings, so that older results are not read back.
+# 2: cells are trained as their live part (``motifs.cell.live_part``).
+TRAINER_REVISION = 2
+
 
 @dataclass(frozen=True)
 class LMProtocol:
@@ -137,9 +142,11 @@ class LMProtocol:
         return asdict(self)
 
     def digest(self) -> str:
-        """10 hex digits of SHA-256 over every setting but ``name`` and ``source``: equal
-        for equal settings, different (up to hash collisions) when any setting differs."""
+        """10 hex digits of SHA-256 over every setting but ``name`` and ``source``, and the
+        trainer's revision: equal for equal settings, different (up to hash collisions) when
+        any setting, or the trainer's behaviour, differs."""
         settings = {k: v for k, v in self.as_dict().items() if k not in ("name", "source")}
+        settings["trainer_revision"] = TRAINER_REVISION
         text = json.dumps(settings, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
 

@@ -14,6 +14,9 @@ Contract:
   are drawn from keys folded from ``seed`` and the slot/row index (padding adds slots, it
   does not move them), dropout masks come from ``(seed, epoch, window)``, and padded nodes
   and slots contribute exact zeros. The text is read in order (no shuffling).
+* Each cell is trained as its ``live_part`` (the states the output depends on): a state
+  nothing reads cannot change the loss, and dropping it keeps its overflow from marking a
+  trainable cell diverged.
 * All cells of a batch run as ONE compiled program: their packed codes
   (``Cell.program(...).packed()``) are data, ``jax.vmap`` runs the cells, ``lax.scan`` runs
   windows, time steps and nodes. Programs are cached per (protocol, vocabulary, padded
@@ -45,7 +48,7 @@ import optax
 from petridish._logging import logger
 from petridish.data.corpora import Corpus
 from petridish.motifs.base import Motif
-from petridish.motifs.cell import N_GRAPH_INPUTS, Cell
+from petridish.motifs.cell import N_GRAPH_INPUTS, Cell, live_part
 from petridish.nets.cell_ops import (
     cell_program,
     native_codes,
@@ -497,6 +500,10 @@ def train_cells(
     cs = [c for c in cells if isinstance(c, Cell)]
     if len(cs) != len(cells) or not cs:
         raise ValueError("train_cells needs a non-empty sequence of Cell motifs")
+    # A state the output never reads (through any chain of states) cannot change the loss;
+    # run with the graph as data, its overflow would still turn into NaN (0 * inf) and mark
+    # a trainable cell diverged, where a framework differentiating the loss never sees it.
+    cs = [live_part(c) for c in cs]
     if sizes is None and native:
         is_native = [native_layout(c) is not None for c in cs]
         if any(is_native) and not all(is_native):
