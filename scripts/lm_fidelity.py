@@ -21,9 +21,9 @@ import numpy as np
 
 from petridish.metrics import kendall_tau_b
 from petridish.motifs.cell import Cell
+from petridish.search.tables import measure_cell_table
 from petridish.store import Store
 from petridish.truth.lm import LanguageModelEvaluator
-from petridish.truth.lm.table import measure_cell_table
 from petridish.truth.nasbench_nlp import CellLog, read_nasbench_nlp_zip
 
 _LOGS = "../shared/reference/nasbench_nlp_wikitext2_logs.zip"

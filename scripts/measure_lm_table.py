@@ -4,7 +4,7 @@ Run: ``python scripts/measure_lm_table.py [--n 200] [--space-seed 0] [--seed 0]
 [--corpus ptb] [--protocol cpu] [--nodes 12] [--store runs/lm_table.db]
 [--out src/petridish/truth/nao_ptb.csv]``.
 
-A thin wrapper around ``petridish.truth.lm.table.measure_space_table`` (the command line
+A thin wrapper around ``petridish.search.tables.measure_space_table`` (the command line
 ``petridish truth --space nao`` is the other): the ``--n`` cells are random NAO/ENAS
 genotypes (``GenotypeSpace(n_nodes)``, drawn with ``--space-seed``), trained with
 ``LanguageModelEvaluator(corpus, protocol)`` and training seed ``--seed``. Every evaluation
@@ -20,9 +20,9 @@ import argparse
 import logging
 
 from petridish.search.spaces.nao import GenotypeSpace
+from petridish.search.tables import measure_space_table
 from petridish.store import Store
 from petridish.truth.lm import LanguageModelEvaluator
-from petridish.truth.lm.table import measure_space_table
 
 
 def main() -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from petridish.search.spaces.nao import GenotypeSpace
-from petridish.truth.lm.table import CellTableRow, draw_space_cells, write_cell_table
+from petridish.search.tables import draw_space_cells
+from petridish.truth.lm.table import CellTableRow, write_cell_table
 
 __all__ = ["write_fake_nao_table"]
 

@@ -73,7 +73,7 @@ def cmd_truth_table(args: argparse.Namespace) -> int:
     failed (the table is written; the same command retries them), 2 for a user error."""
     from petridish.evaluators import GroundTruthUnavailable
     from petridish.search.spaces import GroundTruthRequest, space_spec
-    from petridish.truth.lm.table import measure_space_table
+    from petridish.search.tables import measure_space_table
 
     cell_spaces = cell_space_names()
     try:

@@ -1,4 +1,5 @@
-"""Cell tables through the store: resumable measurement, CSV round trip, bundled lookup."""
+"""Cell tables: resumable measurement through the store (``petridish.search.tables``, with
+the tiny language-model fixtures of this folder), CSV round trip, bundled lookup."""
 
 from __future__ import annotations
 
@@ -15,16 +16,11 @@ from petridish.evaluators.base import Outcome
 from petridish.motifs.base import Motif
 from petridish.motifs.cell import Cell, random_genotype
 from petridish.search.spaces.nao import GenotypeSpace
+from petridish.search.tables import draw_space_cells, measure_cell_table, measure_space_table
 from petridish.store import Store
 from petridish.truth import cell_table
 from petridish.truth.lm import LanguageModelEvaluator, LMProtocol
-from petridish.truth.lm.table import (
-    draw_space_cells,
-    measure_cell_table,
-    measure_space_table,
-    read_cell_table,
-    write_cell_table,
-)
+from petridish.truth.lm.table import read_cell_table, write_cell_table
 
 
 class CountingEvaluator:
