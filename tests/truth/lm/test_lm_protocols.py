@@ -96,6 +96,10 @@ def test_cpu_is_the_capped_protocol_and_cpu_large_the_phase1_one() -> None:
     assert cpu.epochs * (cpu.tokens_per_epoch or 0) < large.epochs * (large.tokens_per_epoch or 0)
     with pytest.raises(ValueError, match="vocab_cap"):
         cpu.with_(vocab_cap=0)
+    # cpu_short is cpu at 2 epochs (the setting before the sweep chose 5), nothing else.
+    short = PROTOCOLS["cpu_short"]
+    assert (cpu.epochs, short.epochs) == (5, 2)
+    assert short.with_(name="cpu", epochs=5, source=cpu.source) == cpu
 
 
 def test_the_store_key_changes_with_any_setting_and_only_then() -> None:

@@ -31,7 +31,7 @@ from petridish.search.spaces.registry import register_space
 __all__ = ["NAO", "NAO_PROTOCOLS", "GenotypeSpace", "parse_lm_protocol"]
 
 _CORPORA = ("ptb", "wikitext2")
-_BASE_PROTOCOLS = ("cpu", "cpu_large", "darts_search", "nasbench_nlp", "nao")
+_BASE_PROTOCOLS = ("cpu", "cpu_short", "cpu_large", "darts_search", "nasbench_nlp", "nao")
 # What ``--protocol`` may name: ``PROTOCOL`` (on PTB) or ``CORPUS:PROTOCOL``.
 NAO_PROTOCOLS = _BASE_PROTOCOLS + tuple(f"{c}:{p}" for c in _CORPORA for p in _BASE_PROTOCOLS)
 _MAX_TRIES = 1000  # realize: deterministic mutations tried before a row gives None
