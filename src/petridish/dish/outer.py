@@ -1,6 +1,11 @@
 """The outer (meta) step: z-scored MSE between dish scores and ground truth, differentiated
 through the whole unrolled inner loop into the synthetic inputs.
 
+What is learned (``DishConfig``): both input tensors (the paper), the validation inputs only
+(``learn_train=False``: first order, the inner loop is run but not differentiated), and
+either as free numbers or as k coordinates in a fixed random ``Frame`` around the initial
+draw (``data_rank``).
+
 ``outer_step`` is one pure function of explicit arrays; ``compiled`` turns it into an
 ahead-of-time compiled executable cached by (static settings, argument shapes), so a second
 fit with the same shapes, by any ``Dish`` object, compiles nothing.
