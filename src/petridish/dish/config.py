@@ -58,9 +58,8 @@ class DishConfig:
     max_nodes: int = 15
     max_slots: int = 36
     # Most inputs of one cell node (NAS-Bench-NLP recipes: 3; a NAO/ENAS/DARTS genotype's
-    # output averages all its nodes, 8 or 12). Left out of ``to_json`` at its default, so
-    # the JSON, and the run ids derived from it, of configs made before it existed stay the
-    # same.
+    # output averages all its nodes, 8 or 12). Left out of ``to_json`` at its default
+    # (``_OMITTED_AT_DEFAULT``).
     max_inputs: int = 3
     n_samples: int = 10
     init_scale: float = 1.0
@@ -101,6 +100,19 @@ class DishConfig:
     min_train_spearman: float = 0.9
     retries: int = 2
     learn_validation: bool = True
+    # Whether the outer loop learns the synthetic training inputs. False learns the
+    # validation inputs only (needs ``learn_validation``): the meta-gradient then reaches
+    # the data through the scoring forward pass alone, so the outer step is first order (no
+    # differentiation through the inner loop) and much cheaper. Left out of ``to_json`` at
+    # its default (``_OMITTED_AT_DEFAULT``).
+    learn_train: bool = True
+    # 0 = the paper's free synthetic inputs (every number learned). k > 0: each learned
+    # tensor (x_train, x_val) is ``x0 + reshape(B @ a)``: x0 its initial random draw and B a
+    # fixed random (numel, k) basis (both drawn from the attempt's seed), and only ``a`` (k,),
+    # starting at 0 (step 0 = the random-data dish), is learned: k numbers per tensor
+    # instead of numel (2,000 for the Table 4 cells), against overfitting the training
+    # motifs. Left out of ``to_json`` at its default (``_OMITTED_AT_DEFAULT``).
+    data_rank: int = 0
     # Early stopping when fit() is given no validation motifs: hold out this fraction of the
     # fit's motifs (seeded), keep the outer step whose synthetic data ranks them best (step 0
     # = the initial random data) and fit on the rest. 0 = fit on all, keep the last step.
@@ -132,7 +144,7 @@ class DishConfig:
         )
         for name in positive_ints:
             object.__setattr__(self, name, positive_int(getattr(self, name), f"DishConfig.{name}"))
-        for name in ("outer_steps", "retries", "patience"):
+        for name in ("outer_steps", "retries", "patience", "data_rank"):
             value = nonnegative_int(getattr(self, name), f"DishConfig.{name}")
             object.__setattr__(self, name, value)
         for name in ("init_scale", "inner_lr", "outer_lr", "outer_decay"):
@@ -148,6 +160,16 @@ class DishConfig:
         if not 0.0 <= val_fraction < 1.0:
             raise ValueError(
                 f"DishConfig.val_fraction must be in [0, 1), got {self.val_fraction!r}"
+            )
+        for name in ("learn_train", "learn_validation"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(
+                    f"DishConfig.{name} must be True or False, got {getattr(self, name)!r}"
+                )
+        if not (self.learn_train or self.learn_validation):
+            raise ValueError(
+                "DishConfig.learn_train and DishConfig.learn_validation are both False: the "
+                "outer loop would learn nothing (for the random-data dish set outer_steps=0)"
             )
         if self.outer_loss not in OUTER_LOSSES:
             raise ValueError(
@@ -238,8 +260,9 @@ class DishConfig:
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["layer_sizes"] = list(self.layer_sizes)
-        if d["max_inputs"] == _DEFAULT_MAX_INPUTS:  # see the field's comment
-            del d["max_inputs"]
+        for name in _OMITTED_AT_DEFAULT:  # see the table's comment
+            if d[name] == getattr(DishConfig, name):
+                del d[name]
         return d
 
     @classmethod
@@ -254,7 +277,11 @@ class DishConfig:
         return cls(**d)
 
 
-_DEFAULT_MAX_INPUTS = DishConfig.max_inputs
+# Fields added after dish configs were first written out: ``to_json`` leaves each out at its
+# default (``from_json`` fills it back in), so the JSON of a config made before the field
+# existed, and the run ids (``petridish.search``) derived from it, stay the same. A new
+# field whose default keeps the old behaviour belongs here.
+_OMITTED_AT_DEFAULT = ("max_inputs", "learn_train", "data_rank")
 
 # The preset (``DishConfig`` class method) that ``describe`` compares each network with.
 _PRESETS = {MLP_NETWORK: "for_slopes", CELL_NETWORK: "for_cells"}

@@ -28,9 +28,13 @@ from petridish.dish.inner import InnerSettings, score_motifs
 from petridish.dish.io import read_dish_file, write_dish_file
 from petridish.dish.outer import (
     STATS,
+    Frame,
+    Learned,
     OuterSettings,
     Synthetic,
     compiled,
+    draw_frame,
+    materialise,
     outer_step,
     outer_steps,
 )
@@ -119,6 +123,7 @@ def outer_settings(config: DishConfig) -> OuterSettings:
         l2=config.outer_l2,
         learn_validation=config.learn_validation,
         loss=config.outer_loss,
+        learn_train=config.learn_train,
     )
 
 
@@ -260,16 +265,19 @@ def _attempts_step(
     inner: InnerSettings,
     outer: OuterSettings,
     n_attempts: int,
-    synthetic: Synthetic,
+    synthetic: Learned,
     opt_state: Any,
     theta: Params,
     codes: jax.Array,
     targets: jax.Array,
     labels: jax.Array,
     noise: Synthetic | None = None,
-) -> tuple[Synthetic, Any, jax.Array]:
+    frame: Frame | None = None,
+) -> tuple[Learned, Any, jax.Array]:
     """One outer step of every attempt; state leaves carry a leading (attempts,) axis,
-    ``codes`` and ``targets`` are shared. Returns the loss per attempt, (attempts,).
+    ``codes`` and ``targets`` are shared. ``synthetic`` is the learned state (the inputs,
+    or their coordinates in ``frame``: see ``outer.outer_step``). Returns the loss per
+    attempt, (attempts,).
 
     One attempt runs the plain compiled ``outer_step`` (the paper's single fit, bit for bit
     as without attempts). Several run as one vmapped program where ``attempts_side_by_side``
@@ -288,6 +296,7 @@ def _attempts_step(
                 targets,
                 _index(labels, a),
                 None if noise is None else _index(noise, a),
+                None if frame is None else _index(frame, a),
             )
             for a in range(n_attempts)
         ]
@@ -304,7 +313,18 @@ def _attempts_step(
         targets,
         labels,
         noise,
+        frame,
     )
+
+
+def _moved(start: Synthetic, end: Synthetic) -> dict[str, float]:
+    """How far each synthetic tensor moved in the fit: ``||end - start|| / ||start||``."""
+    out = {}
+    for name in sorted(start):
+        x0 = np.asarray(start[name], np.float64)
+        x1 = np.asarray(end[name], np.float64)
+        out[name] = float(np.linalg.norm(x1 - x0) / max(float(np.linalg.norm(x0)), 1e-30))
+    return out
 
 
 class Dish:
@@ -360,6 +380,12 @@ class Dish:
         labels = jax.random.bernoulli(k_y, 0.5, shape).astype(x.dtype)
         # Validation inputs start equal to train inputs; both are learned.
         return Member(synthetic={"x_train": x, "x_val": x}, labels=labels, theta_init=theta)
+
+    @staticmethod
+    def _frame_key(seed: int) -> jax.Array:
+        """The key of the data frame's basis (``DishConfig.data_rank``) of attempt ``seed``:
+        folded off the attempt's key, so the draws of ``_draw`` stay as they were."""
+        return jax.random.fold_in(jax.random.PRNGKey(seed), 0x0DA7A)
 
     def initialize(self, seed: int, kind: type[Motif]) -> Dish:
         """Draw theta_init, labels and the initial synthetic data from ``seed`` (no training).
@@ -459,6 +485,7 @@ class Dish:
                 _rank_corr(v, val[1], metrics.kendall_tau_b),
             )
         fit_seconds = time.perf_counter() - t0
+        moved = _moved(primary.start.synthetic, primary.member.synthetic)
         self.record = FitRecord(
             seed=seed,
             n_motifs=len(motifs),
@@ -490,6 +517,8 @@ class Dish:
             ),
             fit_ok=fit_ok,
             notes=tuple(notes),
+            moved_train=moved["x_train"],
+            moved_val=moved["x_val"],
         )
         logger.info(
             "dish fit: %d motifs, %d attempts in %d round(s), %d kept, training Spearman "
@@ -535,7 +564,19 @@ class Dish:
         synthetic = _stack([m.synthetic for m in starts])  # (attempts, n, ...)
         labels = _stack([m.labels for m in starts])
         theta = _stack([m.theta_init for m in starts])
-        opt_state = jax.vmap(outer.optimizer().init)(synthetic)
+        # What the optimiser learns (``outer.outer_step``): the inputs themselves, or with
+        # ``data_rank`` k their (attempts, k) coordinates in a fixed random frame around
+        # the initial draw, one basis per attempt from its own seed.
+        frame: Frame | None = None
+        learned: Learned = synthetic
+        if cfg.data_rank > 0:
+            frames = [
+                draw_frame(self._frame_key(attempt_seed(seed, i)), m.synthetic, cfg.data_rank)
+                for i, m in zip(ids, starts, strict=True)
+            ]
+            frame = _stack([f for f, _ in frames])
+            learned = _stack([a for _, a in frames])
+        opt_state = jax.vmap(outer.optimizer().init)(learned)
         # Batch sampling (Appendix A.3.2) uses its own stream so it never shifts the init;
         # the attempts of a round share it, so attempt 0 is exactly the paper's single fit.
         rng = np.random.default_rng([attempt_seed(seed, ids[0]), 1])
@@ -580,18 +621,21 @@ class Dish:
                     )
                     for k, v in synthetic.items()
                 }  # (attempts, n, ...) like the synthetic data
-            synthetic, opt_state, loss = _attempts_step(
+            learned, opt_state, loss = _attempts_step(
                 inner,
                 outer,
                 n_att,
-                synthetic,
+                learned,
                 opt_state,
                 theta,
                 codes,
                 jnp.asarray(targets, dtype=synthetic["x_train"].dtype),
                 labels,
                 noise,
+                frame,
             )
+            # (attempts, n, ...) inputs for validation, noise shapes and the members.
+            synthetic = learned if frame is None else jax.vmap(materialise)(learned, frame)
             hist.append(np.asarray(loss, dtype=np.float64))
             if val is not None:
                 validate(step + 1, val)

@@ -1,6 +1,11 @@
 """The outer (meta) step: z-scored MSE between dish scores and ground truth, differentiated
 through the whole unrolled inner loop into the synthetic inputs.
 
+What is learned (``DishConfig``): both input tensors (the paper), the validation inputs only
+(``learn_train=False``: first order, the inner loop is run but not differentiated), and
+either as free numbers or as k coordinates in a fixed random ``Frame`` around the initial
+draw (``data_rank``).
+
 ``outer_step`` is one pure function of explicit arrays; ``compiled`` turns it into an
 ahead-of-time compiled executable cached by (static settings, argument shapes), so a second
 fit with the same shapes, by any ``Dish`` object, compiles nothing.
@@ -23,6 +28,55 @@ from petridish.dish.inner import InnerSettings, score_motifs
 from petridish.nets.base import Params
 
 Synthetic = dict[str, jax.Array]  # {"x_train": (n, in), "x_val": (n, in)}
+# What the outer optimiser learns, keyed like ``Synthetic``: the synthetic inputs themselves
+# (``DishConfig.data_rank == 0``), or the (k,) coordinates ``a`` of each tensor in its
+# ``Frame`` (data_rank k).
+Learned = dict[str, jax.Array]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The fixed part of a low-dimensional parameterisation of the synthetic data
+    (``DishConfig.data_rank`` k > 0): tensor ``name`` is ``x0[name] + reshape(basis[name] @
+    a[name])``, ``x0[name]`` (n, ...) its initial random draw, ``basis[name]`` (numel, k).
+    A pytree (its arrays are leaves), so it can carry a leading (attempts,) axis and pass
+    through ``jax.vmap`` and the compile cache like any argument."""
+
+    x0: Synthetic
+    basis: Synthetic
+
+
+jax.tree_util.register_dataclass(Frame, data_fields=["x0", "basis"], meta_fields=[])
+
+
+def draw_frame(key: jax.Array, x0: Synthetic, rank: int) -> tuple[Frame, Learned]:
+    """A ``Frame`` of rank ``rank`` around ``x0`` and its starting coordinates (zeros, so
+    the start is exactly ``x0``).
+
+    The basis entries are N(0, 1/rank): a coordinate vector with entries of size 1 (what a
+    few Adam steps of lr 1 give) moves every input by about 1, the std of the N(0, 1)
+    initial draw, whatever the rank; and an outer step of Adam at ``outer_lr`` moves each
+    input by about ``outer_lr``, as it does on the free inputs. One basis per tensor, from
+    ``key``.
+    """
+    keys = jax.random.split(key, len(x0))
+    basis = {
+        name: jax.random.normal(k, (x.size, rank), x.dtype) / jnp.sqrt(jnp.asarray(rank, x.dtype))
+        for k, (name, x) in zip(keys, sorted(x0.items()), strict=True)
+    }
+    start = {name: jnp.zeros((rank,), x.dtype) for name, x in x0.items()}
+    return Frame(x0=dict(x0), basis=basis), start
+
+
+def materialise(learned: Learned, frame: Frame | None) -> Synthetic:
+    """The synthetic inputs that ``learned`` stands for: itself without a frame, else
+    ``x0 + reshape(basis @ a)`` per tensor (one attempt: no leading axis)."""
+    if frame is None:
+        return learned
+    return {
+        name: frame.x0[name] + jnp.reshape(frame.basis[name] @ a, frame.x0[name].shape)
+        for name, a in learned.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -36,6 +90,8 @@ class OuterSettings:
     l2: float
     learn_validation: bool
     loss: str = "zmse"
+    # False: x_train is not learned and gets no gradient (first order, see ``outer_step``).
+    learn_train: bool = True
 
     def learning_rate(self, count: jax.Array) -> jax.Array:
         """Step decay: ``lr * decay**k``, k = 0 before ``decay_first``, +1 every ``decay_every``."""
@@ -119,57 +175,98 @@ def meta_loss(
     return jnp.sum(jnp.where(ok, (z_s - z_t) ** 2, 0.0)) / count
 
 
+def meta_grad(
+    inner: InnerSettings,
+    outer: OuterSettings,
+    synthetic: Learned,
+    params0: Params,
+    codes: jax.Array,
+    targets: jax.Array,
+    labels: jax.Array,
+    noise: Synthetic | None = None,
+    frame: Frame | None = None,
+) -> tuple[jax.Array, Learned]:
+    """The outer loss and its gradient with respect to the learned state ``synthetic``.
+
+    ``synthetic`` is the synthetic inputs themselves, or with a ``frame``
+    (``DishConfig.data_rank`` > 0) their (k,) coordinates in it (``materialise``). With
+    ``noise`` (arrays shaped like the synthetic inputs), both are taken at the inputs plus
+    ``noise``: the data must rank the motifs under small perturbations, a regulariser
+    (``DishConfig.outer_noise``).
+
+    With ``outer.learn_train`` False the training inputs enter the loss behind
+    ``stop_gradient``: no tangent reaches the inner loop, so JAX differentiates only the
+    scoring forward pass on x_val (first order: the x_val gradient is the second-order one,
+    since x_val enters only there too) and the x_train gradient is zero.
+    """
+
+    def loss_at(learned: Learned) -> jax.Array:
+        syn = materialise(learned, frame)
+        if noise is not None:
+            syn = {k: syn[k] + noise[k] for k in syn}
+        if not outer.learn_train:
+            syn = {**syn, "x_train": jax.lax.stop_gradient(syn["x_train"])}
+        return meta_loss(syn, inner, params0, codes, targets, labels, outer.loss)
+
+    return jax.value_and_grad(loss_at)(synthetic)
+
+
 def outer_step(
     inner: InnerSettings,
     outer: OuterSettings,
-    synthetic: Synthetic,
+    synthetic: Learned,
     opt_state: optax.OptState,
     params0: Params,
     codes: jax.Array,
     targets: jax.Array,
     labels: jax.Array,
     noise: Synthetic | None = None,
-) -> tuple[Synthetic, optax.OptState, jax.Array]:
-    """One meta-gradient step; returns (new synthetic data, new state, loss before the step).
-
-    With ``noise`` (arrays shaped like ``synthetic``), the loss and its gradient are taken
-    at ``synthetic + noise``: the data must rank the motifs under small perturbations, a
-    regulariser (``DishConfig.outer_noise``).
-    """
-
-    def loss_at(syn: Synthetic) -> jax.Array:
-        if noise is not None:
-            syn = {k: syn[k] + noise[k] for k in syn}
-        return meta_loss(syn, inner, params0, codes, targets, labels, outer.loss)
-
-    loss, grads = jax.value_and_grad(loss_at)(synthetic)
+    frame: Frame | None = None,
+) -> tuple[Learned, optax.OptState, jax.Array]:
+    """One meta-gradient step (``meta_grad``, then the outer optimiser); returns (new learned
+    state, new optimiser state, loss before the step). With ``learn_train`` False x_train
+    keeps its value. With ``learn_validation`` False x_val gets a zero gradient but, as
+    measured before ``learn_train`` existed, still the outer L2 step (it shrinks; kept so
+    those fits stay reproducible)."""
+    loss, grads = meta_grad(inner, outer, synthetic, params0, codes, targets, labels, noise, frame)
     if not outer.learn_validation:
         grads = {**grads, "x_val": jnp.zeros_like(grads["x_val"])}
     updates, opt_state = outer.optimizer().update(grads, opt_state, synthetic)
+    if not outer.learn_train:
+        # Zero gradients alone would still move x_train: the outer L2 term is added to the
+        # gradient before Adam, which turns even a tiny l2 * x into steps of about lr.
+        updates = {**updates, "x_train": jnp.zeros_like(updates["x_train"])}
     return optax.apply_updates(synthetic, updates), opt_state, loss
 
 
 def outer_steps(
     inner: InnerSettings,
     outer: OuterSettings,
-    synthetic: Synthetic,
+    synthetic: Learned,
     opt_state: optax.OptState,
     params0: Params,
     codes: jax.Array,
     targets: jax.Array,
     labels: jax.Array,
     noise: Synthetic | None = None,
-) -> tuple[Synthetic, optax.OptState, jax.Array]:
+    frame: Frame | None = None,
+) -> tuple[Learned, optax.OptState, jax.Array]:
     """``outer_step`` for several independent fit attempts at once: ``synthetic``,
-    ``opt_state``, ``params0``, ``labels`` (and ``noise``) carry a leading (attempts,) axis;
-    the motif batch is shared. Returns the stacked new state and the loss per attempt."""
+    ``opt_state``, ``params0``, ``labels`` (and ``noise``, ``frame``) carry a leading
+    (attempts,) axis; the motif batch is shared. Returns the stacked new state and the loss
+    per attempt."""
 
     def one(
-        syn: Synthetic, state: optax.OptState, p0: Params, y: jax.Array, eps: Synthetic | None
-    ) -> tuple[Synthetic, optax.OptState, jax.Array]:
-        return outer_step(inner, outer, syn, state, p0, codes, targets, y, eps)
+        syn: Learned,
+        state: optax.OptState,
+        p0: Params,
+        y: jax.Array,
+        eps: Synthetic | None,
+        fr: Frame | None,
+    ) -> tuple[Learned, optax.OptState, jax.Array]:
+        return outer_step(inner, outer, syn, state, p0, codes, targets, y, eps, fr)
 
-    return jax.vmap(one)(synthetic, opt_state, params0, labels, noise)
+    return jax.vmap(one)(synthetic, opt_state, params0, labels, noise, frame)
 
 
 # --- compile cache -----------------------------------------------------------------------

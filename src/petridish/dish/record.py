@@ -48,6 +48,11 @@ class FitRecord:
     failed_attempts: tuple[int, ...] = ()  # attempts below the training-Spearman threshold
     fit_ok: bool = True
     notes: tuple[str, ...] = ()
+    # How far the kept attempt's synthetic inputs moved from their random start:
+    # ``||x_end - x_start|| / ||x_start||`` (0 = the random-data dish). None in records
+    # written before they existed.
+    moved_train: float | None = None
+    moved_val: float | None = None
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> FitRecord:
