@@ -55,9 +55,10 @@ of the canonical per-node one; ``realize`` and ``random_genes`` are ``CellPoolSp
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import hashlib
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -67,6 +68,8 @@ from petridish.motifs.base import Motif
 from petridish.motifs.cell import N_GRAPH_INPUTS, OPS, OUTPUTS, Cell
 from petridish.motifs.slope import SigmoidSlope
 
+S = TypeVar("S")  # the state of a mutation chain (a genotype, a cell)
+
 __all__ = [
     "CellPoolSpace",
     "SearchSpace",
@@ -75,6 +78,7 @@ __all__ = [
     "cell_alphabet",
     "cell_genes",
     "check_genes",
+    "realize_by_mutation",
 ]
 
 
@@ -127,6 +131,50 @@ def check_genes(alphabet: Sequence[int], genes: np.ndarray, what: str = "genes")
             f"[0, {int(high[col])})"
         )
     return arr
+
+
+def realize_by_mutation(
+    genes: np.ndarray,
+    exclude: Collection[str],
+    start: Callable[[np.ndarray], S],
+    motif_of: Callable[[S], Motif],
+    step: Callable[[S, np.random.Generator], S | None],
+    max_tries: int,
+) -> list[Motif | None]:
+    """``realize`` for open spaces: each row ``(n_genes,)`` of ``genes`` starts a
+    deterministic mutation chain (``start(row)``, then ``step(state, rng)`` with ``rng``
+    seeded by the row's bytes; ``None`` ends the chain) and gets its first motif whose
+    digest is neither excluded nor taken by an earlier row; ``None`` after ``max_tries``
+    steps. A row seen before in this call resumes its chain where the earlier row stopped
+    (those entries are all taken by now): the same result as walking from the start, linear
+    instead of quadratic in repeated rows."""
+    taken = set(exclude)
+    out: list[Motif | None] = []
+    chains: dict[bytes, tuple[np.random.Generator, S, int]] = {}
+    for row in genes:
+        key = row.tobytes()
+        if key in chains:
+            rng, state, tries = chains[key]
+        else:
+            seed = int.from_bytes(hashlib.sha256(key).digest()[:8], "little")
+            rng, state, tries = np.random.default_rng(seed), start(row), 0
+        found: Motif | None = None
+        while tries < max_tries:
+            motif = motif_of(state)
+            if motif.digest not in taken:
+                found = motif
+                break
+            tries += 1
+            nxt = step(state, rng)
+            if nxt is None:
+                tries = max_tries
+                break
+            state = nxt
+        chains[key] = (rng, state, tries)
+        if found is not None:
+            taken.add(found.digest)
+        out.append(found)
+    return out
 
 
 def _check_n(n: int) -> int:

@@ -14,7 +14,6 @@ Genotype cells train natively (one highway step per node, ``petridish.nets.cell_
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
@@ -104,35 +103,16 @@ class GenotypeSpace:
         return np.asarray(rows, np.int64).reshape(n, len(self.alphabet))
 
     def realize(self, genes: np.ndarray, exclude: Collection[str]) -> list[Motif | None]:
-        from petridish.search.space import check_genes
+        from petridish.search.space import check_genes, realize_by_mutation
 
-        arr = check_genes(self.alphabet, genes)
-        taken = set(exclude)
-        out: list[Motif | None] = []
-        # A row seen before in this call walks the same mutation chain, whose entries up to
-        # where the earlier row stopped are all taken by now: resume there (same result as
-        # walking from the start, linear instead of quadratic in repeated rows).
-        chains: dict[bytes, tuple[np.random.Generator, Genotype, int]] = {}
-        for row in arr:
-            key = row.tobytes()
-            if key in chains:
-                rng, geno, tries = chains[key]
-            else:
-                seed = int.from_bytes(hashlib.sha256(key).digest()[:8], "little")
-                rng, geno, tries = np.random.default_rng(seed), self.genotype(row), 0
-            found: Cell | None = None
-            while tries < _MAX_TRIES:
-                cell = self.cell(geno)
-                if cell.digest not in taken:
-                    found = cell
-                    break
-                geno = mutate_genotype(geno, rng)
-                tries += 1
-            chains[key] = (rng, geno, tries)
-            if found is not None:
-                taken.add(found.digest)
-            out.append(found)
-        return out
+        return realize_by_mutation(
+            check_genes(self.alphabet, genes),
+            exclude,
+            self.genotype,
+            self.cell,
+            mutate_genotype,
+            _MAX_TRIES,
+        )
 
     def mutate(self, motif: Motif, rng: np.random.Generator) -> Cell:
         """The cell with one activation or predecessor changed."""

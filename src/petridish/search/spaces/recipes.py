@@ -36,7 +36,6 @@ one to a near cell (what a GA child or a NAO decoding needs).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -57,7 +56,7 @@ from petridish.motifs.cell import (
     random_cell,
 )
 from petridish.motifs.cell.ops import _SPECS
-from petridish.search.space import cell_alphabet, cell_genes, check_genes
+from petridish.search.space import cell_alphabet, cell_genes, check_genes, realize_by_mutation
 from petridish.search.spaces.base import GroundTruth, GroundTruthRequest, SpaceSpec
 from petridish.search.spaces.nao import NAO_PROTOCOLS, parse_lm_protocol
 from petridish.search.spaces.nasbench_nlp import search_cell_dish
@@ -244,40 +243,18 @@ class RecipeSpace:
         raise ValueError(f"no random cell within max_slots={self.max_slots} in {_MAX_TRIES} draws")
 
     def realize(self, genes: np.ndarray, exclude: Collection[str]) -> list[Motif | None]:
-        arr = check_genes(self.alphabet, genes)
-        taken = set(exclude)
-        out: list[Motif | None] = []
-        # A row seen before in this call walks the same mutation chain, whose entries up to
-        # where the earlier row stopped are all taken by now: resume there (same result as
-        # walking from the start, linear instead of quadratic in repeated rows).
-        chains: dict[bytes, tuple[np.random.Generator, Cell, int]] = {}
-        for row in arr:
-            key = row.tobytes()
-            if key in chains:
-                rng, cell, tries = chains[key]
-            else:
-                seed = int.from_bytes(hashlib.sha256(key).digest()[:8], "little")
-                rng, cell, tries = np.random.default_rng(seed), self.decode(row), 0
-            found: Cell | None = None
-            while tries < _MAX_TRIES:
-                if cell.digest not in taken:
-                    found = cell
-                    break
-                tries += 1
-                try:
-                    step = mutate(cell, rng, NASBENCH_OPS)
-                except ValueError:  # no valid mutation: the chain ends here
-                    tries = _MAX_TRIES
-                    break
-                # A mutation keeps node and input counts; only an op turned linear can
-                # pass max_slots (never with the defaults): stay, the next draw differs.
-                if self.misfit(step) is None:
-                    cell = step
-            chains[key] = (rng, cell, tries)
-            if found is not None:
-                taken.add(found.digest)
-            out.append(found)
-        return out
+        def step(cell: Cell, rng: np.random.Generator) -> Cell | None:
+            try:
+                nxt = mutate(cell, rng, NASBENCH_OPS)
+            except ValueError:  # no valid mutation: the chain ends here
+                return None
+            # A mutation keeps node and input counts; only an op turned linear can pass
+            # max_slots (never with the defaults): stay, the next draw differs.
+            return nxt if self.misfit(nxt) is None else cell
+
+        return realize_by_mutation(
+            check_genes(self.alphabet, genes), exclude, self.decode, lambda c: c, step, _MAX_TRIES
+        )
 
 
 def _load(request: GroundTruthRequest) -> GroundTruth:

@@ -289,23 +289,6 @@ PROTOCOLS: dict[str, LMProtocol] = {
         vocab_cap=2000,
         source=_CPU_SOURCE,
     ),
-    "cpu_short": LMProtocol(
-        name="cpu_short",
-        embedding=64,
-        hidden=64,
-        layers=1,
-        batch=32,
-        bptt=35,
-        epochs=2,
-        optimizer="adam",
-        lr=3e-3,
-        clip=0.25,
-        tokens_per_epoch=100_000,
-        val_tokens=10_000,
-        eval_batch=40,
-        vocab_cap=2000,
-        source=_CPU_SHORT_SOURCE,
-    ),
     "cpu_large": LMProtocol(
         name="cpu_large",
         embedding=64,
@@ -323,6 +306,12 @@ PROTOCOLS: dict[str, LMProtocol] = {
         source=_CPU_LARGE_SOURCE,
     ),
 }
+
+
+# cpu at its former 2 epochs, nothing else changed.
+PROTOCOLS["cpu_short"] = PROTOCOLS["cpu"].with_(
+    name="cpu_short", epochs=2, source=_CPU_SHORT_SOURCE
+)
 
 
 def get_protocol(name: str | LMProtocol) -> LMProtocol:
