@@ -29,6 +29,7 @@ from petridish._validation import (
     positive_int,
 )
 from petridish.nets.cell import CELL_NETWORK
+from petridish.nets.genotype_cell import GENOTYPE_CELL_NETWORK
 from petridish.nets.mlp import MLP_NETWORK
 from petridish.nets.registry import build_network, network_names
 
@@ -248,7 +249,7 @@ class DishConfig:
             preset = ""
         else:
             base = getattr(DishConfig, preset)()
-            changed = []
+            changed = [] if base.network == self.network else [f"network={self.network!r}"]
         changed += [
             f"{f.name}={getattr(self, f.name)!r}"
             for f in dataclasses.fields(self)
@@ -284,4 +285,8 @@ class DishConfig:
 _OMITTED_AT_DEFAULT = ("max_inputs", "learn_train", "data_rank")
 
 # The preset (``DishConfig`` class method) that ``describe`` compares each network with.
-_PRESETS = {MLP_NETWORK: "for_slopes", CELL_NETWORK: "for_cells"}
+_PRESETS = {
+    MLP_NETWORK: "for_slopes",
+    CELL_NETWORK: "for_cells",
+    GENOTYPE_CELL_NETWORK: "for_cells",
+}

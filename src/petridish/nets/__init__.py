@@ -4,7 +4,10 @@ Importing this package registers the built-in networks (``petridish.nets.registr
 module below registers its own on import. A new network module gets one import line here.
 """
 
-from petridish.nets import activation_mlp  # noqa: F401  (registers "activation_mlp")
+from petridish.nets import (
+    activation_mlp,  # noqa: F401  (registers "activation_mlp")
+    genotype_cell,  # noqa: F401  (registers "genotype_cell")
+)
 from petridish.nets.base import MotifNet, NetBase, Params
 from petridish.nets.cell import CellNet, cell_codes
 from petridish.nets.mlp import MotifMLP, SlopeMLP, mlp_network

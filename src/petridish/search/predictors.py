@@ -85,10 +85,12 @@ def _random_dish(space: str, config: DishConfig) -> Predictor:
 def _check_cells(name: str, space: str, config: DishConfig) -> None:
     """Refuse a cell-encoding predictor on a space whose motifs are not cells (known from the
     motif-network the space's default dish runs), before any ground truth is spent."""
-    from petridish.nets.cell import CELL_NETWORK
+    from petridish.nets.cell import CellNet
+    from petridish.nets.registry import build_network
     from petridish.search.spaces import space_spec
 
-    if space_spec(space).default_dish().network != CELL_NETWORK:
+    dish = space_spec(space).default_dish()
+    if not isinstance(build_network(dish.network, dish), CellNet):
         raise ValueError(
             f"predictor {name!r} encodes recurrent cells; the {space} space's motifs are not "
             "cells: use dish, random_dish or none"
