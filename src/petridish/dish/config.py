@@ -28,6 +28,7 @@ from petridish._validation import (
     positive_float,
     positive_int,
 )
+from petridish.dish.tasks import DATA_INITS, TASKS, check_time_axis
 from petridish.nets.cell import CELL_NETWORK
 from petridish.nets.genotype_cell import GENOTYPE_CELL_NETWORK
 from petridish.nets.mlp import MLP_NETWORK
@@ -114,6 +115,18 @@ class DishConfig:
     # instead of numel (2,000 for the Table 4 cells), against overfitting the training
     # motifs. Left out of ``to_json`` at its default (``_OMITTED_AT_DEFAULT``).
     data_rank: int = 0
+    # What each motif-network is trained and scored on (``petridish.dish.tasks``): "labels"
+    # (the paper's fixed random binary labels) or "next_step" (predict step t+1 of each
+    # synthetic sequence from steps <= t; targets ``sigmoid(x[:, t+1, :out])``, from x_train
+    # in training and from x_val in scoring, so the learned data also defines the targets).
+    # "next_step" needs a network with a time axis (seq_len > 1, out <= in). Left out of
+    # ``to_json`` at its default (``_OMITTED_AT_DEFAULT``).
+    task: str = "labels"
+    # Where the synthetic inputs start: "normal" (the paper's N(0, 1) draw, x_val = x_train)
+    # or "teacher" (sequences of a small random RNN with structure across time, standardised;
+    # x_train and x_val two independent sets of it; needs a time axis). Left out of
+    # ``to_json`` at its default (``_OMITTED_AT_DEFAULT``).
+    data_init: str = "normal"
     # Early stopping when fit() is given no validation motifs: hold out this fraction of the
     # fit's motifs (seeded), keep the outer step whose synthetic data ranks them best (step 0
     # = the initial random data) and fit on the rest. 0 = fit on all, keep the last step.
@@ -176,12 +189,23 @@ class DishConfig:
             raise ValueError(
                 f"unknown DishConfig.outer_loss {self.outer_loss!r}; known: {list(OUTER_LOSSES)}"
             )
+        if self.task not in TASKS:
+            raise ValueError(f"unknown DishConfig.task {self.task!r}; known: {list(TASKS)}")
+        if self.data_init not in DATA_INITS:
+            raise ValueError(
+                f"unknown DishConfig.data_init {self.data_init!r}; known: {list(DATA_INITS)}"
+            )
         if self.network not in network_names():
             raise ValueError(
                 f"unknown DishConfig.network {self.network!r}; known: {list(network_names())}"
             )
         # The network's own checks of the fields it reads (cheap: builds a blueprint only).
-        build_network(self.network, self)
+        net = build_network(self.network, self)
+        shapes = (self.network, net.input_shape, net.label_shape)
+        if self.task == "next_step":
+            check_time_axis("DishConfig.task='next_step'", *shapes, targets_from_inputs=True)
+        if self.data_init == "teacher":
+            check_time_axis("DishConfig.data_init='teacher'", *shapes, targets_from_inputs=False)
 
     @classmethod
     def for_slopes(cls, **overrides: Any) -> DishConfig:
@@ -282,7 +306,7 @@ class DishConfig:
 # default (``from_json`` fills it back in), so the JSON of a config made before the field
 # existed, and the run ids (``petridish.search``) derived from it, stay the same. A new
 # field whose default keeps the old behaviour belongs here.
-_OMITTED_AT_DEFAULT = ("max_inputs", "learn_train", "data_rank")
+_OMITTED_AT_DEFAULT = ("max_inputs", "learn_train", "data_rank", "task", "data_init")
 
 # The preset (``DishConfig`` class method) that ``describe`` compares each network with.
 _PRESETS = {

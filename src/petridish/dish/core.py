@@ -40,6 +40,7 @@ from petridish.dish.outer import (
 )
 from petridish.dish.prediction import Prediction
 from petridish.dish.record import FitRecord, Member
+from petridish.dish.tasks import teacher_sequences
 from petridish.motifs.base import Motif, motif_family, motif_kinds
 from petridish.nets.base import MotifNet, Params
 from petridish.nets.registry import build_network
@@ -111,6 +112,7 @@ def inner_settings(config: DishConfig) -> InnerSettings:
         steps=config.inner_steps,
         eps_root=config.inner_eps_root,
         shards=motif_shards(net),
+        task=config.task,
     )
 
 
@@ -358,7 +360,8 @@ class Dish:
 
     @property
     def labels(self) -> jax.Array | None:
-        """(n, out) or (n, T, out) fixed random binary labels of the primary member."""
+        """(n, out) or (n, T, out) fixed random binary labels of the primary member (drawn
+        but not used with ``config.task == "next_step"``: its targets come from the data)."""
         return self.members[0].labels if self.members else None
 
     @property
@@ -375,11 +378,17 @@ class Dish:
             jax.random.split(k_theta, cfg.n_inits)
         )
         # (n, *input_shape): (n, in) for the MLP, (n, T, in) sequences for cells.
-        x = jax.random.normal(k_x, (cfg.n_samples, *net.input_shape))
+        if cfg.data_init == "teacher":
+            # Two independent sets of sequences of one random teacher RNN (``dish.tasks``).
+            x, x_val = teacher_sequences(k_x, cfg.n_samples, *net.input_shape)
+        else:
+            # The paper: validation inputs start equal to train inputs; both are learned.
+            x = jax.random.normal(k_x, (cfg.n_samples, *net.input_shape))
+            x_val = x
         shape = (cfg.n_samples, *net.label_shape)  # (n, out) or (n, T, out): one label per step
+        # Drawn for every task, so the other draws stay put; "next_step" does not read them.
         labels = jax.random.bernoulli(k_y, 0.5, shape).astype(x.dtype)
-        # Validation inputs start equal to train inputs; both are learned.
-        return Member(synthetic={"x_train": x, "x_val": x}, labels=labels, theta_init=theta)
+        return Member(synthetic={"x_train": x, "x_val": x_val}, labels=labels, theta_init=theta)
 
     @staticmethod
     def _frame_key(seed: int) -> jax.Array:

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import optax
 
 from petridish.dish.devices import spread
+from petridish.dish.tasks import task_data
 from petridish.nets.base import MotifNet, Params
 from petridish.nets.numerics import bce_with_logits, isolate_nonfinite_grad
 
@@ -29,6 +30,8 @@ class InnerSettings:
     steps: int
     eps_root: float
     shards: int = 1  # devices the motif axis is split over (``petridish.dish.devices``)
+    # What the network is trained and scored on (``DishConfig.task``, ``dish.tasks``).
+    task: str = "labels"
 
     def optimizer(self) -> optax.GradientTransformation:
         """Adam with L2 added to the gradient (PyTorch ``weight_decay`` semantics)."""
@@ -71,12 +74,18 @@ def score_motif(
 ) -> jax.Array:
     """One motif's dish score: BCE on the synthetic validation set after inner training.
 
+    ``settings.task`` says what the network is trained and scored on (``tasks.task_data``):
+    the fixed ``labels`` (the paper), or with ``"next_step"`` the next step of x_train in
+    training and of x_val in scoring (of ``labels`` only the shape is read), so the score
+    depends on the data through the targets too.
+
     The synthetic inputs pass through ``isolate_nonfinite_grad``: should this motif's
     backward pass overflow, it adds nothing to the shared meta-gradient instead of NaN.
     """
     x_train, x_val = isolate_nonfinite_grad(x_train), isolate_nonfinite_grad(x_val)
-    params = train_motif(settings, params0, code, x_train, labels)
-    return bce_with_logits(settings.net.apply(params, code, x_val), labels)
+    params = train_motif(settings, params0, code, *task_data(settings.task, x_train, labels))
+    inputs, targets = task_data(settings.task, x_val, labels)
+    return bce_with_logits(settings.net.apply(params, code, inputs), targets)
 
 
 def score_motifs(
