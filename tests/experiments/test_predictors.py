@@ -19,8 +19,11 @@ from petridish.experiments.predictors import (
     PREDICTORS,
     BenchmarkContext,
     BenchmarkResult,
+    PoolInfo,
     PredictorBenchmarkConfig,
+    PredictorRunRecord,
     build_pool,
+    fit_info,
     load_benchmark,
     predictor_markdown,
     ranking_metrics,
@@ -324,8 +327,50 @@ def test_tiny_dish_runs_on_the_same_splits(bench: NasBenchNLP) -> None:
     for r in result.records:
         assert -1.0 <= r.kendall <= 1.0 and r.n_test == result.pool.n_cells - 10
     assert result.runs[0].config["dish"] == dish.to_json()
-    runs = predictor_markdown(result).split("### Runs")[1]
+    md = predictor_markdown(result)
+    runs = md.split("### Runs")[1]
     assert "; dish: DishConfig.for_cells() with inner_steps=2, outer_steps=2, retries=0;" in runs
+    by_name = {r.predictor: r for r in result.records}
+    assert by_name["dish"].fit_info["outer_steps"] == 2
+    assert by_name["random_dish"].fit_info["kept_learned"] is False
+    assert by_name["oracle"].fit_info == {}
+    assert "### How far the dishes' data moved" in md
     assert (
         "; random_dish: DishConfig.for_cells() with inner_steps=2, outer_steps=0, retries=0" in runs
     )
+
+
+def test_fit_info_reads_a_dish_record_and_sums_up() -> None:
+    """A learned dish's record says which step it kept and how far its data moved; the
+    summary counts the fits that kept a learned step."""
+    from types import SimpleNamespace
+
+    def rec(best: int | None, moved: float) -> SimpleNamespace:
+        record = SimpleNamespace(
+            outer_losses=(1.0, 0.9, 0.8),
+            best_step=best,
+            moved_train=moved,
+            moved_val=2 * moved,
+            train_spearman=0.5,
+        )
+        return SimpleNamespace(record=record)
+
+    assert fit_info(object()) == {}
+    infos = [fit_info(rec(0, 0.0)), fit_info(rec(2, 0.4)), fit_info(rec(None, 0.2))]
+    assert [i["kept_learned"] for i in infos] == [False, True, True]
+    records = tuple(
+        PredictorRunRecord(
+            predictor="dish", size=10, seed=k, kendall=0.1, spearman=0.1,
+            precision_at_k=0.0, fit_seconds=1.0, query_seconds_per_cell=0.0, n_test=5,
+            fit_info=info,
+        )
+        for k, info in enumerate(infos)
+    )  # fmt: skip
+    pool = PoolInfo(
+        source="x", n_logs=15, n_complete=15, n_diverged=0, n_cells=15, n_merged_runs=0,
+        digests=tuple(f"d{i}" for i in range(15)), losses=tuple(range(15)),
+    )  # fmt: skip
+    (summary,) = BenchmarkResult(pool=pool, splits=(), records=records, runs=()).summaries()
+    assert summary.n_kept_learned == 2
+    assert summary.moved_train_mean == pytest.approx(0.2)
+    assert summary.moved_val_mean == pytest.approx(0.4)

@@ -104,6 +104,7 @@ __all__ = [
     "Split",
     "Summary",
     "build_pool",
+    "fit_info",
     "load_benchmark",
     "plot_kendall",
     "predictor_markdown",
@@ -384,9 +385,33 @@ class PredictorRunRecord:
     n_test: int
     constant: bool = False
     n_nonfinite: int = 0
+    # A learned dish's fit, from its ``FitRecord`` (``fit_info``; empty for other predictors):
+    # the outer step kept (``best_step``: 0 = the initial random data, None = the last step),
+    # outer steps run, and how far the kept data moved from its start (relative L2).
+    fit_info: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 RunRecord = PredictorRunRecord  # the old name
+
+
+def fit_info(predictor: object) -> dict[str, Any]:
+    """What a fitted predictor's ``record`` (a dish's ``FitRecord``) says about its fit:
+    ``best_step``, ``outer_steps`` run, ``moved_train`` / ``moved_val``, ``train_spearman``
+    and ``kept_learned`` (whether the kept data is a learned step, not the initial draw);
+    ``{}`` for a predictor without one."""
+    record = getattr(predictor, "record", None)
+    if record is None or not hasattr(record, "outer_losses"):
+        return {}
+    steps = len(record.outer_losses)
+    info = {
+        "best_step": record.best_step,
+        "outer_steps": steps,
+        "moved_train": record.moved_train,
+        "moved_val": record.moved_val,
+        "train_spearman": record.train_spearman,
+    }
+    info["kept_learned"] = steps > 0 and record.best_step != 0
+    return info
 
 
 @dataclass(frozen=True)
@@ -434,6 +459,28 @@ class Summary:
     query_seconds_per_cell_mean: float
     training_seconds_per_cell: float
     n_constant: int
+    # Learned dishes only (None otherwise): fits that kept a learned outer step, and the mean
+    # relative distance the kept training / validation inputs moved from their start.
+    n_kept_learned: int | None = None
+    moved_train_mean: float | None = None
+    moved_val_mean: float | None = None
+
+
+def _fit_summary(rs: Sequence[PredictorRunRecord]) -> dict[str, Any]:
+    """``Summary``'s learned-dish fields over records with ``fit_info`` (none: no fields)."""
+    infos = [r.fit_info for r in rs if r.fit_info]
+    if not infos:
+        return {}
+
+    def mean(key: str) -> float | None:
+        vals = [float(i[key]) for i in infos if i.get(key) is not None]
+        return float(np.mean(vals)) if vals else None
+
+    return {
+        "n_kept_learned": sum(bool(i.get("kept_learned")) for i in infos),
+        "moved_train_mean": mean("moved_train"),
+        "moved_val_mean": mean("moved_val"),
+    }
 
 
 def _mean_std(values: Sequence[float]) -> tuple[float, float]:
@@ -516,6 +563,7 @@ class BenchmarkResult:
                         ),
                         training_seconds_per_cell=self.training_seconds_per_cell(name),
                         n_constant=sum(r.constant for r in rs),
+                        **_fit_summary(rs),
                     )
                 )
         return tuple(out)
@@ -668,6 +716,7 @@ def run_predictor_benchmark(
                         n_test=len(te_cells),
                         constant=bool(m["constant"]),
                         n_nonfinite=int(m["n_nonfinite"]),
+                        fit_info=fit_info(predictor),
                     )
                 )
             done += 1

@@ -172,6 +172,24 @@ def predictor_markdown(result: BenchmarkView) -> str:
             f"| {LABELS.get(name, name)} | {last.fit_seconds_median:.3f} (n={last.size}) | "
             f"{1e3 * q:.3f} | {last.training_seconds_per_cell:.0f} |"
         )
+    fits = [s for s in summaries if getattr(s, "n_kept_learned", None) is not None]
+    if fits:
+        lines += [
+            "",
+            "### How far the dishes' data moved",
+            "",
+            "Fits that kept a learned outer step (not the initial random data), and the mean "
+            "relative L2 distance of the kept synthetic inputs from their start.",
+            "",
+            "| predictor | n | kept a learned step | moved (x_train) | moved (x_val) |",
+            "|---|---|---|---|---|",
+        ]
+        for f in fits:
+            lines.append(
+                f"| {LABELS.get(f.predictor, f.predictor)} | {f.size} | "
+                f"{f.n_kept_learned} of {f.n_seeds} | {_opt(f.moved_train_mean)} | "
+                f"{_opt(f.moved_val_mean)} |"
+            )
     lines += ["", "### Runs", ""]
     for run in result.runs:
         env, rc = run.environment, run.config
@@ -186,6 +204,10 @@ def predictor_markdown(result: BenchmarkView) -> str:
     if n_constant:
         lines += ["", f"{n_constant} fits predicted a constant (counted as tau = rho = 0)."]
     return "\n".join([*lines, ""])
+
+
+def _opt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
 
 
 def plot_kendall(result: BenchmarkView, path: str | Path) -> Path:
