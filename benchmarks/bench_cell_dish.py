@@ -1,4 +1,5 @@
-"""Benchmark: the cell dish with the Table 4 defaults (``DishConfig.for_cells()``).
+"""Benchmark: the cell dish, the paper's Table 4 configuration (``DishConfig.for_cells_table4()``)
+and the default (``DishConfig.for_cells()``: Table 4 with 20 outer steps at lr 0.01).
 
 Measures, on real NAS-Bench-NLP cells (the shared reference zip):
 
@@ -55,7 +56,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     order = rng.permutation(len(cells))
     train, query = order[:40], order[40:140]
-    full = DishConfig.for_cells()
+    full = DishConfig.for_cells_table4()
     out: dict[str, object] = {
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
@@ -95,6 +96,22 @@ def main() -> None:
         outer_step_1_device_s=round(step_1, 3),
         compile_1_device_s=round(compile_1, 2),
         devices_speedup=round(step_1 / step, 2),
+    )
+
+    # The default fit (``for_cells()``: Table 4 with 20 outer steps at lr 0.01), end to end
+    # on the same cells, its compile (the outer settings are static: a new program) reported
+    # apart, next to the issue's 60 s target.
+    default = DishConfig.for_cells()
+    compile_before = STATS.compile_seconds
+    t0 = time.perf_counter()
+    Dish(default).fit([cells[i] for i in train], losses[train], seed=0)
+    whole = time.perf_counter() - t0
+    default_compile = STATS.compile_seconds - compile_before
+    out.update(
+        default_outer_steps=default.outer_steps,
+        default_fit_s=round(whole - default_compile, 1),
+        default_fit_compile_s=round(default_compile, 1),
+        target_default_fit_s=60,
     )
 
     dish = Dish(full.replace(outer_steps=1)).fit([cells[i] for i in train], losses[train], seed=0)

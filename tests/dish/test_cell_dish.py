@@ -69,16 +69,26 @@ def fitted_again() -> Dish:
     return Dish(CFG).fit(CELLS, LOSSES, seed=0)
 
 
-def test_for_cells_holds_the_table_4_defaults() -> None:
-    cfg = DishConfig.for_cells()
+def test_for_cells_table4_holds_the_papers_configuration() -> None:
+    cfg = DishConfig.for_cells_table4()
     assert cfg.network == "cell" and cfg.layer_sizes == (10, 3, 10) and cfg.seq_len == 10
     assert cfg.n_samples == 20 and cfg.input_shape == (10, 10) and cfg.label_shape == (10, 10)
     assert (cfg.inner_lr, cfg.inner_l2, cfg.inner_steps) == (0.01, 1e-5, 50)
     assert (cfg.outer_lr, cfg.outer_decay, cfg.outer_l2, cfg.outer_steps) == (2.0, 0.5, 5e-5, 200)
     assert cfg.motif_batch == 40
     assert cfg.init_scale == 0.3  # not in Table 4: chosen by measurement (config.py)
-    assert DishConfig.for_cells(outer_steps=7).outer_steps == 7
+    assert DishConfig.for_cells_table4(outer_steps=7).outer_steps == 7
     assert DishConfig.from_json(cfg.to_json()) == cfg
+    # Reproducible through for_cells too: the paper's outer loop as overrides.
+    assert DishConfig.for_cells(outer_steps=200, outer_lr=2.0) == cfg
+
+
+def test_for_cells_is_table_4_with_a_small_outer_step() -> None:
+    cfg = DishConfig.for_cells()
+    assert (cfg.outer_steps, cfg.outer_lr) == (20, 0.01)
+    assert cfg == DishConfig.for_cells_table4(outer_steps=20, outer_lr=0.01)
+    assert DishConfig.for_cells(outer_steps=7).outer_steps == 7
+    assert cfg.describe() == "DishConfig.for_cells()"
 
 
 def test_cell_config_errors_name_the_bad_value() -> None:

@@ -164,7 +164,8 @@ def add_commands(
     sp.add_argument(
         "--dish-config",
         metavar="FILE",
-        help="dish settings JSON to start from instead of DishConfig.for_cells() (Table 4)",
+        help="dish settings JSON to start from instead of DishConfig.for_cells() (the paper's: "
+        "DishConfig.for_cells_table4())",
     )
     sp.add_argument("--extend", help="existing predictors.json (or its folder) to merge into")
     sp.add_argument(
