@@ -211,8 +211,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     ):
         raise CliError(f"--budget-seconds must be a number > 0, got {args.budget_seconds}")
     spec = space_spec(args.space)
-    with_protocols = [s.name for s in space_specs() if s.protocols]
-    with_download = [s.name for s in space_specs() if s.downloads]
+    with_protocols = sorted(s.name for s in space_specs() if s.protocols)
+    with_download = sorted(s.name for s in space_specs() if s.downloads)
     if not spec.protocols and args.protocol is not None:
         raise CliError(f"--protocol applies to --space {' or '.join(with_protocols)} only")
     if not spec.downloads and args.download:
@@ -379,7 +379,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 )
     args.protocol = None
     if args.download and not space_spec(args.space).downloads:
-        with_download = [s.name for s in space_specs() if s.downloads and s.tabular]
+        with_download = sorted(s.name for s in space_specs() if s.downloads and s.tabular)
         raise CliError(f"--download applies to --space {' or '.join(with_download)} only")
     space, evaluator, oracle = _ground_truth(args)
     if oracle is None:

@@ -39,11 +39,9 @@ TABLE_ONLY = ("--space-seed", "--seed", "--download")
 
 
 def _is_cell_spec(spec: SpaceSpec) -> bool:
-    from petridish.nets.cell import CELL_NETWORK
-
     # A trained space whose dish runs cells: what a cell table can be measured on (the
     # tabular spaces already are tables; slope and activation motifs are not cells).
-    return not spec.tabular and spec.default_dish().network == CELL_NETWORK
+    return not spec.tabular and spec.runs_cells
 
 
 def cell_space_names() -> tuple[str, ...]:

@@ -85,12 +85,9 @@ def _random_dish(space: str, config: DishConfig) -> Predictor:
 def _check_cells(name: str, space: str, config: DishConfig) -> None:
     """Refuse a cell-encoding predictor on a space whose motifs are not cells (known from the
     motif-network the space's default dish runs), before any ground truth is spent."""
-    from petridish.nets.cell import CellNet
-    from petridish.nets.registry import build_network
     from petridish.search.spaces import space_spec
 
-    dish = space_spec(space).default_dish()
-    if not isinstance(build_network(dish.network, dish), CellNet):
+    if not space_spec(space).runs_cells:
         raise ValueError(
             f"predictor {name!r} encodes recurrent cells; the {space} space's motifs are not "
             "cells: use dish, random_dish or none"

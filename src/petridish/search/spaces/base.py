@@ -69,3 +69,13 @@ class SpaceSpec:
     downloads: bool = False
     tabular: bool = False
     data_hint: str = "provide the data with --data-dir"
+
+    @property
+    def runs_cells(self) -> bool:
+        """Whether the space's motifs are recurrent cells: its default dish runs a cell
+        network (``CellNet`` or a subclass such as the genotype network)."""
+        from petridish.nets.cell import CellNet
+        from petridish.nets.registry import build_network
+
+        dish = self.default_dish()
+        return isinstance(build_network(dish.network, dish), CellNet)
