@@ -1,7 +1,10 @@
 """The genotype cell network: native highway steps equal to the primitive executor, as a
-network and inside a whole dish fit (parity with ``CellNet`` on the same parameters)."""
+network (values and gradients) and inside a dish (parity with ``CellNet`` on the same
+parameters)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -55,46 +58,64 @@ def test_rejects_what_it_cannot_run(nets: tuple[CellNet, GenotypeCellNet]) -> No
         net.codes(_genotypes(1, 12, seed=2))
 
 
-def test_apply_equals_the_primitive_executor(nets: tuple[CellNet, GenotypeCellNet]) -> None:
-    prim, net = nets
-    cells = _genotypes(3, 5, seed=3)
-    params = prim.init(jax.random.PRNGKey(0), 0.5)
-    x = jax.random.normal(jax.random.PRNGKey(1), (4, 7, 10))  # (batch, T, in)
-    native = net.trim(net.codes(cells))
-    for cell, code in zip(cells, native, strict=True):
-        (p_code,) = cell_codes([cell], prim.max_nodes, prim.max_inputs, prim.max_slots)
-        want = prim.apply(params, jnp.asarray(p_code), x)
-        np.testing.assert_allclose(net.apply(params, jnp.asarray(code), x), want, atol=2e-5)
-
-
 def test_registered_for_the_dish() -> None:
     cfg = DishConfig.for_cells(network=GENOTYPE_CELL_NETWORK, max_nodes=36, max_slots=16)
     assert isinstance(build_network(cfg.network, cfg), GenotypeCellNet)
     assert cfg.describe().startswith("DishConfig.for_cells() with network='genotype_cell'")
 
 
-def test_a_dish_fit_matches_the_primitive_network() -> None:
-    """Same seed, same cells, both networks: the same synthetic data and scores (second-order
-    fit through the whole inner loop), so the native network is a faster equal."""
-    cells = _genotypes(6, 4, seed=5)
+def test_values_and_gradients_equal_the_primitive_executor(
+    nets: tuple[CellNet, GenotypeCellNet],
+) -> None:
+    """The same function of the same parameters: equal logits, and equal gradients in the
+    weights and in the inputs (what the dish's inner and outer loops differentiate)."""
+    prim, net = nets
+    (cell,) = _genotypes(1, 4, seed=7)
+    params = prim.init(jax.random.PRNGKey(3), 0.5)
+    x = jax.random.normal(jax.random.PRNGKey(4), (3, 5, 10))  # (batch, T, in)
+    (p_code,) = cell_codes([cell], prim.max_nodes, prim.max_inputs, prim.max_slots)
+    n_code = net.trim(net.codes([cell]))[0]
+
+    def run(model: CellNet, code: np.ndarray) -> Any:
+        def logits(p: Any, xx: jax.Array) -> jax.Array:
+            return model.apply(p, jnp.asarray(code), xx)  # (batch, T, out)
+
+        def both(p: Any, xx: jax.Array) -> Any:
+            total = lambda q, y: jnp.sum(jnp.tanh(logits(q, y)))  # noqa: E731
+            return logits(p, xx), jax.grad(total, argnums=(0, 1))(p, xx)
+
+        return jax.jit(both)(params, x)
+
+    (lp, (gp_w, gp_x)), (ln, (gn_w, gn_x)) = run(prim, p_code), run(net, n_code)
+    assert ln.shape == lp.shape == (3, 5, 10)
+    np.testing.assert_allclose(ln, lp, atol=2e-5)
+    np.testing.assert_allclose(gn_x, gp_x, atol=2e-5)
+    for name in ("w_x", "w_h", "b", "w_out", "b_out"):
+        np.testing.assert_allclose(gn_w[name], gp_w[name], atol=2e-5)
+    assert float(jnp.max(jnp.abs(gp_w["w_h"]))) > 0
+
+
+def test_dish_scores_match_the_primitive_network() -> None:
+    """Same seed, same cells, both networks in a dish: the same scores (inner Adam training
+    on the same synthetic data from the same initial weights)."""
+    # 2-node genotypes (16 primitive nodes) keep the primitive network's compile short;
+    # zero outer steps: the outer step differentiates the same function (gradient test above).
+    cells = _genotypes(5, 2, seed=5)
     losses = np.linspace(4.5, 5.5, len(cells))
-    held = _genotypes(4, 4, seed=6)
     base = dict(
         inner_steps=3,
-        outer_steps=2,
+        outer_steps=0,
         n_samples=4,
         seq_len=4,
-        max_nodes=28,
-        max_slots=12,
-        max_inputs=6,
+        max_nodes=16,
+        max_slots=8,
+        max_inputs=3,
         retries=0,
-        motif_batch=6,
     )
-    prim = Dish(DishConfig.for_cells(**base)).fit(cells, losses, seed=0)  # type: ignore[arg-type]
-    native = Dish(
-        DishConfig.for_cells(network=GENOTYPE_CELL_NETWORK, **base)  # type: ignore[arg-type]
-    ).fit(cells, losses, seed=0)
-    for group in (cells, held):
-        got, want = native.predict(group).scores, prim.predict(group).scores
-        assert np.all(np.isfinite(want)) and np.ptp(want) > 0  # a real, non-constant score
-        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    prim = Dish(DishConfig.for_cells(**base)).fit(cells, losses, seed=0)
+    native = Dish(DishConfig.for_cells(network=GENOTYPE_CELL_NETWORK, **base)).fit(
+        cells, losses, seed=0
+    )
+    got, want = native.predict(cells).scores, prim.predict(cells).scores
+    assert np.all(np.isfinite(want)) and np.ptp(want) > 0  # a real, non-constant score
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
