@@ -85,8 +85,8 @@ def test_for_cells_table4_holds_the_papers_configuration() -> None:
 
 def test_for_cells_is_table_4_with_a_small_outer_step() -> None:
     cfg = DishConfig.for_cells()
-    assert (cfg.outer_steps, cfg.outer_lr) == (20, 0.01)
-    assert cfg == DishConfig.for_cells_table4(outer_steps=20, outer_lr=0.01)
+    assert (cfg.outer_steps, cfg.outer_lr) == (10, 0.02)
+    assert cfg == DishConfig.for_cells_table4(outer_steps=10, outer_lr=0.02)
     assert DishConfig.for_cells(outer_steps=7).outer_steps == 7
     assert cfg.describe() == "DishConfig.for_cells()"
 

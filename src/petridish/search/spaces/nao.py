@@ -147,8 +147,7 @@ def _load(request: GroundTruthRequest) -> GroundTruth:
 
 
 def _nao_dish() -> DishConfig:
-    # The cell search's guarded dish (SEARCH_CELL_DISH: a Table 4 fit takes minutes and a
-    # search refits every iteration) on 12-node genotypes: 66 primitive nodes, the last one
+    # The cell search's dish (``for_cells(**SEARCH_CELL_DISH)``) on 12-node genotypes: 66 primitive nodes, the last one
     # the mean of the 12 node outputs, which the genotype network runs as 13 highway steps
     # on the same parameters (benchmarks/bench_genotype_dish.py).
     return DishConfig.for_cells(
