@@ -147,9 +147,10 @@ def _load(request: GroundTruthRequest) -> GroundTruth:
 
 
 def _nao_dish() -> DishConfig:
-    # The cell search's dish (``for_cells(**SEARCH_CELL_DISH)``) on 12-node genotypes: 66 primitive nodes, the last one
-    # the mean of the 12 node outputs, which the genotype network runs as 13 highway steps
-    # on the same parameters (benchmarks/bench_genotype_dish.py).
+    # The cell search's dish (``for_cells(**SEARCH_CELL_DISH)``) on 12-node genotypes: 66
+    # primitive nodes, the last one the mean of the 12 node outputs, which the genotype
+    # network runs as 13 highway steps on the same parameters
+    # (benchmarks/bench_genotype_dish.py).
     return DishConfig.for_cells(
         **SEARCH_CELL_DISH,
         network=GENOTYPE_CELL_NETWORK,
