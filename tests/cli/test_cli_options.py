@@ -182,3 +182,37 @@ def test_compare_budget_at_the_warmup_is_an_error(
     assert "at or below the warm-up of schedule pool (10)" in _one_error_line(capsys, "compare")
     assert main(["compare", "--schedule", "paper", "--budget", "-3"]) == 2
     assert "--budget must be an integer >= 1, got -3" in _one_error_line(capsys, "compare")
+
+
+@pytest.mark.parametrize(
+    ("text", "seeds"),
+    [("3", (0, 1, 2)), ("3,5,8", (3, 5, 8)), ("11,", (11,)), ("4-6", (4, 5, 6)), ("0-0", (0,))],
+)
+def test_seeds_mean_the_same_in_every_command(text: str, seeds: tuple[int, ...]) -> None:
+    from petridish.cli.common import seed_count
+
+    assert seed_count(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["0", "6-4", "1,1", "x", "-2", ","])
+def test_bad_seeds_name_the_option(text: str) -> None:
+    from petridish.cli.common import seed_count
+
+    with pytest.raises(CliError, match="--seeds"):
+        seed_count(text)
+
+
+@pytest.mark.parametrize("command", ["predictors", "slope", "compare"])
+def test_a_bad_seed_range_is_one_line_in_every_command(
+    command: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # 6-4 is a range read backwards: each command must reject it through the shared parser
+    # (before this, only compare knew ranges and the others called it a bad count).
+    argv = [command, "--seeds", "6-4"]
+    if command != "slope":
+        argv += ["--data-dir", str(REFERENCE)]
+    if command == "compare":
+        argv += ["--space", "nasbench_nlp", "--store", str(tmp_path / "s.db")]
+    assert main(argv) == 2
+    line = _one_error_line(capsys, command)
+    assert "--seeds" in line and "'6-4'" in line and "range like 0-9" in line

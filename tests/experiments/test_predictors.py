@@ -281,6 +281,19 @@ def test_command_writes_and_extends(
     ) == 0  # fmt: skip
     merged = load_benchmark(out / "predictors.json")
     assert merged.predictors == ("num_params", "early_stop_1")
+    assert "replaces" not in capsys.readouterr().err  # new rows only: nothing to say
+    # Rows already there are replaced, and the user is told which seeds before the run.
+    assert run_command(
+        ["predictors", *common, "--predictors", "num_params", "--seeds", "1,5",
+         "--extend", str(out), "--out", str(out)]
+    ) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "already holds seeds 1 of these predictors" in err and "replaces them" in err
+    assert {r.seed for r in load_benchmark(out).records if r.predictor == "num_params"} == {
+        0,
+        1,
+        5,
+    }
     # A result over another pool is refused before anything runs.
     other = run_predictor_benchmark(
         small_config(("num_params",)), NasBenchNLP(logs=bench.logs[:300], source="subset")

@@ -322,18 +322,29 @@ def no_ground_truth(exc: Exception, hint: str) -> CliError:
 
 
 def seed_count(text: str, option: str = "--seeds") -> tuple[int, ...]:
-    """``10`` means seeds 0..9; ``3,5,8`` lists them."""
+    """The seeds of a ``--seeds`` option, in the user's order: ``10`` is a count (seeds
+    0..9), ``3,5,8`` a list (``3,`` is seed 3 alone) and ``0-9`` an inclusive range. Every
+    command that takes seeds parses them here, so the forms mean the same everywhere."""
     try:
         if "," in text:
             seeds = tuple(int(s) for s in text.split(",") if s.strip())
-            if not seeds or min(seeds) < 0:
+        elif "-" in text.strip().lstrip("-"):
+            lo, hi = (int(s) for s in text.split("-", 1))
+            if hi < lo:
                 raise ValueError
-            return seeds
-        n = int(text)
+            seeds = tuple(range(lo, hi + 1))
+        else:
+            n = int(text)
+            if n == 0:
+                raise CliError(
+                    f"{option} 0 asks for no seeds (a lone number is a count); for seed 0 "
+                    f"alone write {option} 0-0 or {option} 0,"
+                )
+            seeds = tuple(range(n))
     except ValueError:
         raise CliError(
-            f"{option} must be a count or a comma list of ints >= 0, got {text!r}"
+            f"{option} must be a count like 10, a list like 3,5,8 or a range like 0-9, got {text!r}"
         ) from None
-    if n < 1:
-        raise CliError(f"{option} must be >= 1, got {n}")
-    return tuple(range(n))
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise CliError(f"{option} must give distinct seeds >= 0, got {text!r}")
+    return seeds

@@ -3,7 +3,7 @@
 ``add_commands(sub)`` registers the subcommand on the CLI's subparsers. Options:
 
   --sizes 10,20,40,80,160     train sizes
-  --seeds 20                  a count (seeds 0..N-1) or a comma list
+  --seeds 20                  a count (seeds 0..N-1), a list 3,5,8 or a range 0-9
   --predictors all            comma list of names and groups: all, baselines (all but
                               the two dishes), dishes (dish, random_dish)
   --dish-set KEY=VALUE        override one DishConfig.for_cells() field (repeatable)
@@ -21,6 +21,7 @@ The dish options are named ``--dish-*`` to say which config they change.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 
 from petridish.cli.common import CliError, bar, dish_config_from_args, seed_count
@@ -115,6 +116,8 @@ def _cmd_predictors(args: argparse.Namespace) -> int:
             f"--extend {args.extend} was measured on another cell pool "
             f"({base.pool.source}, {base.pool.n_cells} cells) than {bench.source}"
         )
+    if base is not None:
+        _say_replaced(base, config, args.extend)
     total = len(config.sizes) * len(config.seeds)
     with bar(total, "predictor benchmark (splits)", args.quiet) as progress:
         result = run_predictor_benchmark(config, bench, progress=progress)
@@ -129,6 +132,20 @@ def _cmd_predictors(args: argparse.Namespace) -> int:
     print(format_kendall_table(result))
     print(f"wrote {', '.join(str(x) for x in paths.values())}")
     return 0
+
+
+def _say_replaced(base: BenchmarkResult, config: PredictorBenchmarkConfig, where: str) -> None:
+    """Warn before the run when ``--extend`` already holds rows this run will replace (a
+    lone number after ``--seeds`` is a count, so ``--seeds 11`` reruns seeds 0-10)."""
+    keys = {(p, n, s) for p in config.predictors for n in config.sizes for s in config.seeds}
+    hit = sorted({r.seed for r in base.records if (r.predictor, r.size, r.seed) in keys})
+    if hit:
+        print(
+            f"petridish predictors: note: --extend {where} already holds seeds "
+            f"{','.join(str(s) for s in hit)} of these predictors and sizes; this run "
+            "replaces them",
+            file=sys.stderr,
+        )
 
 
 def add_commands(
@@ -146,7 +163,9 @@ def add_commands(
         help=f"comma list of train sizes (default {default_sizes})",
     )
     sp.add_argument(
-        "--seeds", default="20", help="a count N (seeds 0..N-1) or a comma list (default 20)"
+        "--seeds",
+        default="20",
+        help="a count N (seeds 0..N-1), a list 3,5,8 or a range 0-9 (default 20)",
     )
     sp.add_argument(
         "--predictors",

@@ -45,6 +45,7 @@ from petridish.cli.common import (
     new_bar,
     no_ground_truth,
     open_store,
+    seed_count,
 )
 from petridish.search.predictors import predictor_names, predictor_summary
 from petridish.search.spaces import space_names, space_spec, space_specs
@@ -63,6 +64,8 @@ if TYPE_CHECKING:
 __all__ = ["PREDICTORS", "SPACES", "STRATEGIES", "add_commands", "parse_seed_range"]
 
 SPACES = space_names()
+# The old name of the shared parser (``petridish.cli.common.seed_count``), kept for callers.
+parse_seed_range = seed_count
 STRATEGIES = strategy_names()
 PREDICTORS = predictor_names()
 DEFAULT_BUDGET = 80
@@ -314,32 +317,6 @@ def _search_into_store(
             raise no_ground_truth(exc, _data_hint(args.space)) from None
 
 
-def parse_seed_range(text: str) -> tuple[int, ...]:
-    """``0-9`` (inclusive range), ``3,5,8`` (a list) or ``10`` (a count: 0..9)."""
-    try:
-        if "," in text:
-            seeds = tuple(int(s) for s in text.split(","))
-        elif "-" in text.strip("-"):
-            lo, hi = (int(s) for s in text.split("-", 1))
-            if hi < lo:
-                raise ValueError
-            seeds = tuple(range(lo, hi + 1))
-        else:
-            seeds = tuple(range(int(text)))
-    except ValueError:
-        raise CliError(
-            f"--seeds must be a range like 0-9, a list like 3,5,8 or a count, got {text!r}"
-        ) from None
-    if text.strip() == "0":
-        raise CliError(
-            "--seeds 0 asks for no seeds (a lone number is a count); for seed 0 alone "
-            "write --seeds 0-0"
-        )
-    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
-        raise CliError(f"--seeds must give distinct seeds >= 0, got {text!r}")
-    return seeds
-
-
 def _parse_entries(text: str) -> list[StrategyEntry]:
     """``random,ga,ga+dish,nao,nao+dish`` -> entries."""
     from petridish.search.compare import StrategyEntry
@@ -363,7 +340,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.parallel is not None and args.parallel < 1:
         raise CliError(f"--parallel must be >= 1, got {args.parallel}")
     entries = _parse_entries(args.strategies)
-    seeds = parse_seed_range(args.seeds)
+    seeds = seed_count(args.seeds)
     names = [s.strip() for s in args.schedule.split(",")]
     unknown = [n for n in names if n not in SCHEDULES]
     if unknown:

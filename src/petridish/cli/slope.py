@@ -210,7 +210,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     table_option(sp)
     add_dish_options(sp, "the experiment's default dish")
     sp.add_argument(
-        "--seeds", default="10", help="a count N (seeds 0..N-1) or a comma list (default 10)"
+        "--seeds",
+        default="10",
+        help="a count N (seeds 0..N-1), a list 3,5,8 or a range 0-9 (default 10)",
     )
     sp.add_argument("--out", default="runs/slope", help="output folder (default runs/slope)")
     add_quiet(sp)
