@@ -9,8 +9,9 @@ import pytest
 
 from petridish.data.corpora import Corpus
 from petridish.motifs.cell import Cell
-from petridish.truth.lm import LMProtocol, LMResult, train_cells
-from petridish.truth.lm.trainer import batchify
+from petridish.truth.lm import LMProtocol, LMResult, train_cells, trainer
+from petridish.truth.lm.evaluator import outcome_from_result
+from petridish.truth.lm.trainer import batchify, blew_up
 
 BATCH = ("lstm", "bomb", "gru")
 
@@ -55,6 +56,27 @@ def test_diverging_cell_is_isolated(batched: list[LMResult]) -> None:
     assert math.isnan(bomb.test_loss)
     # Its neighbours trained (their equality with solo runs is test_batched_equals_alone).
     assert all(not r.diverged for i, r in enumerate(batched) if BATCH[i] != "bomb")
+
+
+def test_a_finite_blow_up_is_a_divergence() -> None:
+    # log(10000) = 9.21 nats: 92.1 is the limit; 2.6e20 (seen on PTB) is far past it.
+    losses = np.array([4.6, 2.6e20, np.nan, np.inf, 92.0, 93.0])
+    assert blew_up(losses, 10_000).tolist() == [False, True, True, True, False, True]
+
+
+def test_the_trainer_marks_a_blow_up_diverged(
+    cells: dict[str, Cell],
+    tiny_protocol: LMProtocol,
+    tiny_corpus: Corpus,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With the limit squeezed below any real loss, a healthy LSTM must come out diverged in
+    # epoch 1: the check is wired into training, not only defined.
+    monkeypatch.setattr(trainer, "BLOWUP_FACTOR", 1e-3)
+    (r,) = train_cells([cells["lstm"]], tiny_protocol, tiny_corpus, seed=3)
+    assert r.diverged_epoch == 1 and math.isnan(r.test_loss)
+    out = outcome_from_result(r)
+    assert out.status == "diverged" and "epoch 1" in out.reason
 
 
 def test_deterministic_per_seed(

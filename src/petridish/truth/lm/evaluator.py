@@ -40,7 +40,7 @@ def outcome_from_result(result: LMResult) -> Outcome:
             status="diverged",
             curve=result.val_curve,
             metrics={"seconds": result.seconds},
-            reason=f"loss became NaN/inf in epoch {result.diverged_epoch}",
+            reason=f"loss became NaN/inf or blew up in epoch {result.diverged_epoch}",
         )
     val = result.val_loss
     return Outcome(

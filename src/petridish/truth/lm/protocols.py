@@ -43,7 +43,8 @@ Optimizer = Literal["sgd", "adam", "nt_asgd"]
 # Part of every protocol's digest (and so of the store key): raised whenever the trainer
 # gives different results for the same settings, so that older results are not read back.
 # 2: cells are trained as their live part (``motifs.cell.live_part``).
-TRAINER_REVISION = 2
+# 3: a finite loss above ``trainer.BLOWUP_FACTOR * log(V)`` is a divergence, not a result.
+TRAINER_REVISION = 3
 
 
 @dataclass(frozen=True)

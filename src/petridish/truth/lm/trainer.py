@@ -22,9 +22,11 @@ Contract:
   windows, time steps and nodes. Programs are cached per (protocol, vocabulary, padded
   sizes), so a second batch of the same sizes does not recompile.
 * Divergence is per cell: a training step whose loss or gradient is non-finite marks the
-  cell diverged at that epoch and freezes its weights; a non-finite validation loss does the
-  same. The other cells' arithmetic never touches a diverged cell's numbers (each cell has
-  its own weights, loss and gradient under ``vmap``). A diverged cell's curve is NaN from the
+  cell diverged at that epoch and freezes its weights; a validation or epoch training loss
+  that is non-finite or blew up (``blew_up``: above ``BLOWUP_FACTOR`` times the uniform
+  model's ``log V`` nats) marks it diverged too. The other cells' arithmetic never touches
+  a diverged cell's numbers (each cell has its own weights, loss and gradient under
+  ``vmap``). A diverged cell's curve is NaN from the
   diverging epoch on and it has no test loss.
 * Validation (every epoch) and test (at the end) score the first ``protocol.val_tokens``
   tokens of the split (all when ``None``), cut to whole windows of ``eval_batch`` rows by
@@ -59,9 +61,11 @@ from petridish.nets.cell_ops import (
 from petridish.truth.lm.protocols import LMProtocol
 
 __all__ = [
+    "BLOWUP_FACTOR",
     "LMResult",
     "ProgramSizes",
     "batchify",
+    "blew_up",
     "capped_splits",
     "init_params",
     "program_sizes",
@@ -546,8 +550,8 @@ def train_cells(
         starts = jnp.asarray(_window_starts(n_total, per_epoch, e, protocol.bptt))
         state, losses = progs.epoch(state, codes, train_j, starts, jax.random.fold_in(k_drop, e))
         v = np.asarray(progs.evaluate(state, codes, valid), np.float64)
-        bad = np.asarray(state.bad) | ~np.isfinite(v)
         trn[e] = np.asarray(losses)
+        bad = np.asarray(state.bad) | blew_up(v, vocab) | blew_up(trn[e], vocab)
         val[e] = v
         for c in range(n):
             if bad[c] and diverged[c] is None:
@@ -577,6 +581,20 @@ def train_cells(
         )
         for c in range(n)
     ]
+
+
+# A loss this many times the uniform model's log(V) nats is a numerical blow-up, not a bad
+# model: an untrained network starts near log(V), and one cell of the NAO table's seed-noise
+# rerun reached a finite 2.6e20 nats, which an only-NaN/inf check counted as trained.
+BLOWUP_FACTOR = 10.0
+
+
+def blew_up(loss: np.ndarray, vocab: int) -> np.ndarray:
+    """``(cells,)`` bool: the loss is NaN, infinite or above ``BLOWUP_FACTOR * log(vocab)``."""
+    loss = np.asarray(loss, np.float64)
+    limit = BLOWUP_FACTOR * math.log(max(vocab, 2))
+    with np.errstate(invalid="ignore"):
+        return ~np.isfinite(loss) | (loss > limit)
 
 
 def _maybe_trigger(state: _State, val: np.ndarray, nonmono: int) -> _State:
