@@ -104,7 +104,8 @@ def main() -> None:
     b = np.array([r["tau_random"] for r in rows])
     d = a - b
     se = d.std(ddof=1) / np.sqrt(len(d)) if len(d) > 1 else float("nan")
-    kept = sum(1 for r in rows if r["best_step"] not in (None, 0))
+    # best_step: 0 = the random start kept, None = no guard (the last learned step kept).
+    kept = sum(1 for r in rows if r["outer_steps_run"] > 0 and r["best_step"] != 0)
     print(
         f"{args.table}, {args.train} training cells, {len(rows)} seeds: learned {a.mean():.3f}, "
         f"random data {b.mean():.3f}, paired difference {d.mean():+.3f} +- {se:.3f} (s.e.); "
