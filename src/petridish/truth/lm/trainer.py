@@ -26,8 +26,8 @@ Contract:
   that is non-finite or blew up (``blew_up``: above ``BLOWUP_FACTOR`` times the uniform
   model's ``log V`` nats) marks it diverged too. The other cells' arithmetic never touches
   a diverged cell's numbers (each cell has its own weights, loss and gradient under
-  ``vmap``). A diverged cell's curve is NaN from the
-  diverging epoch on and it has no test loss.
+  ``vmap``). A diverged cell's curve is NaN from the diverging epoch on and it has no test
+  loss.
 * Validation (every epoch) and test (at the end) score the first ``protocol.val_tokens``
   tokens of the split (all when ``None``), cut to whole windows of ``eval_batch`` rows by
   ``bptt`` steps, with the final (for ``nt_asgd``: averaged, once triggered) weights.
