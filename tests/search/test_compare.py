@@ -181,6 +181,94 @@ def test_compare_on_the_pool_writes_files(oracle: TabularOracle, tmp_path: Path)
     assert again.entry("ga").hits == result.entry("ga").hits
 
 
+def test_compare_reports_the_finished_searches_as_it_goes(
+    oracle: TabularOracle, tmp_path: Path
+) -> None:
+    space = oracle.space()
+    schedule = Schedule("small", warmup=10, proposals=50, per_iteration=5, budget=30)
+    entries = [
+        StrategyEntry("random", RandomStrategy(), False),
+        StrategyEntry("ga", GAStrategy(), False),
+    ]
+    targets = oracle.best_digests(3)
+    parts: list = []
+    with Store(tmp_path / "p.db") as store:
+        result = compare_strategies(
+            entries,
+            [2, 0],
+            schedule,
+            space=space,
+            evaluator=oracle,
+            store=store,
+            targets=targets,
+            on_partial=parts.append,
+        )
+    # One report after each search but the last, growing one search at a time.
+    assert [[(e.label, e.seeds) for e in p.entries] for p in parts] == [
+        [("random", (2,))],
+        [("random", (2, 0))],
+        [("random", (2, 0)), ("ga", (2,))],
+    ]
+    # A partial entry is the final entry's prefix: the same runs, the same numbers.
+    last = parts[-1]
+    assert last.entry("random").hits == result.entry("random").hits
+    assert last.entry("ga").hits == result.entry("ga").hits[:1]
+    np.testing.assert_array_equal(last.entry("ga").curves, result.entry("ga").curves[:1])
+    assert last.random_check is not None and last.random_check.seeds == 2
+
+
+def test_cli_compare_keeps_a_partial_report_when_cut_off(
+    oracle: TabularOracle,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import petridish.search.compare as compare_module
+
+    real = compare_module.run_search
+    calls = {"n": 0}
+
+    def cut_off_at_the_third(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("session over")
+        return real(*args, **kwargs)
+
+    out = tmp_path / "out"
+    argv = [
+        "compare",
+        "--strategies",
+        "random,ga",
+        "--seeds",
+        "0-1",
+        "--budget",
+        "30",
+        "--out",
+        str(out),
+        "--store",
+        str(tmp_path / "c.db"),
+        "--data-dir",
+        str(REFERENCE),
+        "--quiet",
+    ]
+    monkeypatch.setattr(compare_module, "run_search", cut_off_at_the_third)
+    with pytest.raises(RuntimeError, match="session over"):
+        _cli(argv)
+    assert "partial/compare_pool.md; rerun with the same --store" in capsys.readouterr().err
+    assert not (out / "compare_pool.json").exists()
+    part = read_json(out / "partial" / "compare_pool.json")
+    assert [(e.label, e.seeds) for e in part.entries] == [("random", (0, 1))]
+    assert (out / "partial" / "compare_pool.md").is_file()
+
+    # The same command again resumes and replaces the partial report with the full one.
+    monkeypatch.setattr(compare_module, "run_search", real)
+    assert _cli(argv) == 0
+    full = read_json(out / "compare_pool.json")
+    assert [(e.label, e.seeds) for e in full.entries] == [("random", (0, 1)), ("ga", (0, 1))]
+    assert full.entry("random").hits == part.entry("random").hits
+    assert not (out / "partial").exists()
+
+
 def test_compare_records_the_dish_it_used(oracle: TabularOracle, tmp_path: Path) -> None:
     """A written comparison names its dish; parts with other dish settings never merge."""
     schedule = Schedule("tiny", warmup=5, proposals=10, per_iteration=3, budget=11)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -370,6 +371,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     targets = oracle.best_digests(args.top)
     target_losses = [oracle.loss(c) for c in oracle.best(args.top)]
     out = Path(args.out)
+    partial = out / "partial"
     with executor_from_args(args) as executor, open_store(args.store) as store:
         for name in names:
             schedule = SCHEDULES[name]
@@ -393,6 +395,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 bar.n = done
                 bar.refresh()
 
+            # The searches finished so far, rewritten after each one: a run cut off (or
+            # stopped) still leaves a report; the full one replaces it at the end.
+            stem = f"compare_{name}"
+
+            def keep_partial(part: Any, stem: str = stem) -> None:
+                write_comparison(part, partial, stem)
+
+            finished = False
             try:
                 result = compare_strategies(
                     entries,
@@ -407,10 +417,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     progress=progress,
                     executor=executor,
                     parallel=args.parallel,
+                    on_partial=keep_partial,
                 )
+                finished = True
             finally:
                 bar.close()
+                if not finished and (partial / f"{stem}.json").is_file():
+                    print(
+                        f"compare ({name}): the searches finished so far are reported in "
+                        f"{partial}/{stem}.md; rerun with the same --store to resume",
+                        file=sys.stderr,
+                    )
             paths = write_comparison(result, out)
+            _drop_partial(partial, stem)
             b = schedule.budget
             print(
                 f"schedule {name}: {schedule.warmup} warm-up, {schedule.proposals} proposed, "
@@ -428,6 +447,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 print(f"  exact random-search median: {rc.exact_median} (pool {rc.pool_size})")
             print(f"  wrote {', '.join(str(p) for p in paths.values())}")
     return 0
+
+
+def _drop_partial(folder: Path, stem: str) -> None:
+    """Remove a partial report once the full one is written (the folder too when empty)."""
+    for suffix in (".json", ".md", ".png"):
+        (folder / f"{stem}{suffix}").unlink(missing_ok=True)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
 
 
 def add_commands(

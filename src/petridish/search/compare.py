@@ -349,6 +349,7 @@ def compare_strategies(
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
     parallel: int | None = None,
+    on_partial: Callable[[ComparisonResult], None] | None = None,
 ) -> ComparisonResult:
     """Run every entry on every seed (resuming runs already in ``store``) and measure them.
 
@@ -360,6 +361,11 @@ def compare_strategies(
     executor (None: 1 without an executor, one per seed with one). The
     result does not depend on either: every search is a function of its configuration
     and its ground truth. ``progress(done, total)`` counts finished searches.
+
+    ``on_partial(result)`` is called after every finished search but the last with the
+    comparison of the searches finished so far (each entry with the seeds it has finished,
+    in seed order; entries with none left out), so that a caller can keep a report that a
+    cut-off run does not lose. It is called from the searching thread, one call at a time.
     """
     if not entries:
         raise ValueError("compare_strategies needs at least one strategy entry")
@@ -381,11 +387,26 @@ def compare_strategies(
     positive_int(parallel, "parallel")
     t0 = time.perf_counter()
     total = len(entries) * len(seeds)
-    done = 0
-    lock = threading.Lock()  # guards ``done`` and the progress call
+    finished: dict[tuple[int, int], SearchResult] = {}  # (entry index, seed) -> its run
+    lock = threading.Lock()  # guards ``finished`` and the progress and partial calls
 
-    def one(entry: StrategyEntry, seed: int) -> SearchResult:
-        nonlocal done
+    def collect() -> ComparisonResult:
+        return _collect(
+            entries,
+            seeds,
+            finished,
+            schedule,
+            space=space.name,
+            evaluator=evaluator,
+            targets=targets,
+            target_losses=target_losses,
+            pool_size=pool_size,
+            wall_seconds=time.perf_counter() - t0,
+            dish_config=used_dish,
+        )
+
+    def one(i: int, seed: int) -> SearchResult:
+        entry = entries[i]
         config = SearchConfig(
             space=space.name,
             strategy=entry.strategy.name,
@@ -412,26 +433,53 @@ def compare_strategies(
             evals_to_hit(res, targets),
         )
         with lock:
-            done += 1
+            finished[(i, int(seed))] = res
             if progress is not None:
-                progress(done, total)
+                progress(len(finished), total)
+            if on_partial is not None and len(finished) < total:
+                on_partial(collect())
         return res
 
-    pairs = [(entry, int(seed)) for entry in entries for seed in seeds]
+    pairs = [(i, int(seed)) for i in range(len(entries)) for seed in seeds]
     if parallel == 1:
-        runs = [one(entry, seed) for entry, seed in pairs]
+        for i, seed in pairs:
+            one(i, seed)
     else:
         # Each search is one thread; they share the store (thread-safe, one connection
         # under a lock: still one writer process) and the executor, whose workers then run
-        # several searches' evaluations side by side. Results are collected in order.
+        # several searches' evaluations side by side.
         with ThreadPoolExecutor(max_workers=min(parallel, len(pairs))) as pool:
-            futures = [pool.submit(one, entry, seed) for entry, seed in pairs]
-            runs = [future.result() for future in futures]
+            futures = [pool.submit(one, i, seed) for i, seed in pairs]
+            for future in futures:
+                future.result()
+    return collect()
+
+
+def _collect(
+    entries: Sequence[StrategyEntry],
+    seeds: Sequence[int],
+    finished: Mapping[tuple[int, int], SearchResult],
+    schedule: Schedule,
+    *,
+    space: str,
+    evaluator: Evaluator,
+    targets: set[str] | frozenset[str],
+    target_losses: Sequence[float],
+    pool_size: int | None,
+    wall_seconds: float,
+    dish_config: Mapping[str, Any] | None,
+) -> ComparisonResult:
+    """The comparison of the finished runs: each entry over its finished seeds (in the
+    order of ``seeds``); entries with no finished seed are left out."""
     results: list[EntryResult] = []
     for i, entry in enumerate(entries):
+        done = [int(s) for s in seeds if (i, int(s)) in finished]
+        if not done:
+            continue
         hits: list[int | None] = []
         curves, run_ids, walls, dish_s = [], [], [], []
-        for res in runs[i * len(seeds) : (i + 1) * len(seeds)]:
+        for seed in done:
+            res = finished[(i, seed)]
             hits.append(evals_to_hit(res, targets))
             curve = np.full(schedule.budget, np.inf)
             if len(res):
@@ -446,7 +494,7 @@ def compare_strategies(
                 label=entry.label,
                 strategy=entry.strategy.name,
                 use_dish=entry.use_dish,
-                seeds=tuple(int(s) for s in seeds),
+                seeds=tuple(done),
                 run_ids=tuple(run_ids),
                 hits=tuple(hits),
                 curves=np.stack(curves),
@@ -459,10 +507,11 @@ def compare_strategies(
     if pool_size is not None and random_entries:
         (q25, q50, q75), mean = random_search_hit_quantiles(pool_size, len(targets))
         measured = random_entries[0].hit_stats(schedule.budget)["median"]
-        check = RandomCheck(pool_size, len(targets), q50, q25, q75, mean, measured, len(seeds))
+        seen = len(random_entries[0].seeds)
+        check = RandomCheck(pool_size, len(targets), q50, q25, q75, mean, measured, seen)
     return ComparisonResult(
         schedule=schedule,
-        space=space.name,
+        space=space,
         evaluator=evaluator.name,
         protocol=evaluator.protocol,
         targets=tuple(sorted(targets)),
@@ -470,8 +519,8 @@ def compare_strategies(
         entries=tuple(results),
         random_check=check,
         pool_size=pool_size,
-        wall_seconds=time.perf_counter() - t0,
-        dish_config=used_dish,
+        wall_seconds=wall_seconds,
+        dish_config=dish_config,
     )
 
 
