@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from petridish.search.compare import (
     _censored_stats,
     censored_hits,
     compare_strategies,
+    extension_mismatch,
     markdown,
     merge_comparisons,
     random_search_hit_quantiles,
@@ -267,6 +269,138 @@ def test_cli_compare_keeps_a_partial_report_when_cut_off(
     assert [(e.label, e.seeds) for e in full.entries] == [("random", (0, 1)), ("ga", (0, 1))]
     assert full.entry("random").hits == part.entry("random").hits
     assert not (out / "partial").exists()
+
+
+def test_compare_extends_an_earlier_comparison_without_rerunning_it(
+    oracle: TabularOracle, tmp_path: Path
+) -> None:
+    space = oracle.space()
+    schedule = Schedule("small", warmup=10, proposals=50, per_iteration=5, budget=30)
+    entries = [
+        StrategyEntry("random", RandomStrategy(), False),
+        StrategyEntry("ga", GAStrategy(), False),
+    ]
+    targets = oracle.best_digests(3)
+    kw: dict[str, Any] = dict(space=space, evaluator=oracle, targets=targets)
+    with Store(tmp_path / "whole.db") as store:
+        whole = compare_strategies(entries, [0, 1, 2], schedule, store=store, **kw)
+    with Store(tmp_path / "first.db") as store:
+        first = compare_strategies(entries[:1], [0, 1], schedule, store=store, **kw)
+    # The first part's store is gone: a fresh one, and only the missing pairs run.
+    calls: list[tuple[int, int]] = []
+    with Store(tmp_path / "fresh.db") as store:
+        extended = compare_strategies(
+            entries,
+            [0, 1, 2],
+            schedule,
+            store=store,
+            done=first,
+            progress=lambda d, t: calls.append((d, t)),
+            **kw,
+        )
+        ran = sorted(r.run_id for r in store.runs())
+    assert calls[-1] == (4, 4) and len(ran) == 4 and not any("random-s0" in r for r in ran)
+    for label in ("random", "ga"):
+        assert extended.entry(label).seeds == (0, 1, 2)
+        assert extended.entry(label).hits == whole.entry(label).hits
+    # Nothing left to run: the earlier comparison comes back as it was.
+    with Store(tmp_path / "none.db") as store:
+        same = compare_strategies(entries[:1], [0, 1], schedule, store=store, done=first, **kw)
+        assert store.runs() == []
+    assert same.entry("random").hits == first.entry("random").hits
+    # Another schedule, other targets or another dish is refused before anything runs.
+    other = Schedule("small", warmup=10, proposals=50, per_iteration=5, budget=40)
+    with Store(tmp_path / "bad.db") as store:
+        with pytest.raises(ValueError, match="another schedule"):
+            compare_strategies(entries, [0], other, store=store, done=first, **kw)
+        with pytest.raises(ValueError, match="other target cells"):
+            compare_strategies(
+                entries,
+                [0],
+                schedule,
+                store=store,
+                done=first,
+                space=space,
+                evaluator=oracle,
+                targets=oracle.best_digests(2),
+            )
+        assert store.runs() == []
+    with_dish = dataclasses.replace(first, dish_config=DishConfig.for_cells().to_json())
+    with_dish = dataclasses.replace(
+        with_dish, entries=(dataclasses.replace(first.entries[0], use_dish=True),)
+    )
+    problem = extension_mismatch(
+        with_dish,
+        schedule=schedule,
+        space=space.name,
+        evaluator=oracle,
+        targets=targets,
+        dish_config=DishConfig.for_cells(outer_steps=0).to_json(),
+    )
+    assert problem is not None and "other dish settings" in problem
+
+
+def test_cli_compare_extend(
+    oracle: TabularOracle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["--budget", "30", "--data-dir", str(REFERENCE), "--quiet"]
+    first = tmp_path / "first"
+    argv = ["compare", "--strategies", "random", "--seeds", "0-1", "--out", str(first)]
+    assert _cli([*argv, "--store", str(tmp_path / "a.db"), *common]) == 0
+    out = tmp_path / "out"
+    code = _cli(
+        [
+            "compare",
+            "--strategies",
+            "random,ga",
+            "--seeds",
+            "0-1",
+            "--extend",
+            str(first),
+            "--out",
+            str(out),
+            "--store",
+            str(tmp_path / "b.db"),
+            *common,
+        ]
+    )
+    assert code == 0
+    assert "random     evaluations to a top-3 cell" in capsys.readouterr().out
+    merged = read_json(out / "compare_pool.json")
+    assert [(e.label, e.seeds) for e in merged.entries] == [("random", (0, 1)), ("ga", (0, 1))]
+    assert (
+        merged.entry("random").hits == read_json(first / "compare_pool.json").entry("random").hits
+    )
+    with Store(tmp_path / "b.db") as store:  # only the GA ran here
+        assert all("-ga-" in r.run_id for r in store.runs())
+    # Bad --extend: one line naming the option and what is wrong, exit 2.
+    for extend, says in (
+        (tmp_path / "nowhere", "no such file or folder"),
+        (tmp_path, "compare_pool.json"),
+    ):
+        assert (
+            _cli(["compare", "--extend", str(extend), "--store", str(tmp_path / "c.db"), *common])
+            == 2
+        )
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "--extend" in err and says in err
+    code = _cli(
+        [
+            "compare",
+            "--top",
+            "2",
+            "--extend",
+            str(first),
+            "--store",
+            str(tmp_path / "c.db"),
+            *common,
+        ]
+    )
+    assert code == 2
+    assert (
+        "cannot be extended by this command: it was measured with other target cells (3, not 2)"
+        in (capsys.readouterr().err)
+    )
 
 
 def test_compare_records_the_dish_it_used(oracle: TabularOracle, tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -372,17 +372,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
     target_losses = [oracle.loss(c) for c in oracle.best(args.top)]
     out = Path(args.out)
     partial = out / "partial"
+    schedules = {}
+    for name in names:
+        schedule = SCHEDULES[name]
+        if args.budget is not None:
+            schedule = type(schedule)(
+                schedule.name,
+                schedule.warmup,
+                schedule.proposals,
+                schedule.per_iteration,
+                args.budget,
+            )
+        schedules[name] = schedule
+    # Checked before any search runs, not after hours of them.
+    bases = _extended(args.extend, schedules, space.name, evaluator, targets, dish, entries)
     with executor_from_args(args) as executor, open_store(args.store) as store:
-        for name in names:
-            schedule = SCHEDULES[name]
-            if args.budget is not None:
-                schedule = type(schedule)(
-                    schedule.name,
-                    schedule.warmup,
-                    schedule.proposals,
-                    schedule.per_iteration,
-                    args.budget,
-                )
+        for name, schedule in schedules.items():
             bar = new_bar(
                 len(entries) * len(seeds),
                 f"compare ({name})",
@@ -418,6 +423,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     executor=executor,
                     parallel=args.parallel,
                     on_partial=keep_partial,
+                    done=bases.get(name),
                 )
                 finished = True
             finally:
@@ -433,20 +439,75 @@ def cmd_compare(args: argparse.Namespace) -> int:
             b = schedule.budget
             print(
                 f"schedule {name}: {schedule.warmup} warm-up, {schedule.proposals} proposed, "
-                f"{schedule.per_iteration} per iteration, budget {b}; seeds {len(seeds)}"
+                f"{schedule.per_iteration} per iteration, budget {b}"
             )
             for e in result.entries:
                 st = e.hit_stats(b)
                 med = "> budget" if st["median"] is None else f"{st['median']:g}"
                 print(
                     f"  {e.label:10s} evaluations to a top-{args.top} cell: median {med}, "
-                    f"missed {e.misses}/{len(seeds)}"
+                    f"missed {e.misses}/{len(e.seeds)} seeds"
                 )
             if result.random_check is not None:
                 rc = result.random_check
                 print(f"  exact random-search median: {rc.exact_median} (pool {rc.pool_size})")
             print(f"  wrote {', '.join(str(p) for p in paths.values())}")
     return 0
+
+
+def _extended(
+    extend: str | None,
+    schedules: Mapping[str, Any],
+    space: str,
+    evaluator: Any,
+    targets: frozenset[str] | set[str],
+    dish: DishConfig | None,
+    entries: Sequence[Any],
+) -> dict[str, Any]:
+    """The comparisons that ``--extend`` names, per schedule name, each checked to measure
+    what this command measures (a CliError naming the file and the difference)."""
+    from petridish.search.compare import extension_mismatch, read_json
+
+    if extend is None:
+        return {}
+    where = Path(extend)
+    if where.is_dir():
+        files = {name: where / f"compare_{name}.json" for name in schedules}
+        missing = [str(f) for f in files.values() if not f.is_file()]
+        if missing:
+            raise CliError(f"--extend {extend}: no {missing[0]} (the folder of an earlier --out)")
+    elif where.is_file():
+        files = {}
+    else:
+        raise CliError(f"--extend {extend}: no such file or folder")
+    try:
+        if not files:
+            base = read_json(where)
+            if base.schedule.name not in schedules:
+                raise CliError(
+                    f"--extend {extend} holds schedule {base.schedule.name!r}, not --schedule "
+                    f"{','.join(schedules)}"
+                )
+            loaded = {base.schedule.name: base}
+        else:
+            loaded = {name: read_json(path) for name, path in files.items()}
+    except ValueError as err:
+        raise CliError(f"--extend: {err}") from None
+    used = None
+    if dish is not None and any(e.use_dish for e in entries):
+        used = dish.to_json()
+    for name, base in loaded.items():
+        problem = extension_mismatch(
+            base,
+            schedule=schedules[name],
+            space=space,
+            evaluator=evaluator,
+            targets=targets,
+            dish_config=used,
+        )
+        if problem is not None:
+            raise CliError(f"--extend {extend} cannot be extended by this command: {problem}")
+    return loaded
 
 
 def _drop_partial(folder: Path, stem: str) -> None:
@@ -651,4 +712,11 @@ def add_commands(
         "process; one per seed with --workers or --ray-address)",
     )
     add_quiet(sp)
+    sp.add_argument(
+        "--extend",
+        metavar="FILE|DIR",
+        help="an earlier comparison (compare_<schedule>.json or its folder, e.g. OUT/partial): "
+        "its runs are kept and only the strategy-seed pairs it lacks are run; the report holds "
+        "both",
+    )
     sp.set_defaults(func=cmd_compare)

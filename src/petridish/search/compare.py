@@ -85,6 +85,7 @@ __all__ = [
     "StrategyEntry",
     "censored_hits",
     "compare_strategies",
+    "extension_mismatch",
     "markdown",
     "merge_comparisons",
     "random_search_hit_quantiles",
@@ -350,6 +351,7 @@ def compare_strategies(
     executor: Executor | None = None,
     parallel: int | None = None,
     on_partial: Callable[[ComparisonResult], None] | None = None,
+    done: ComparisonResult | None = None,
 ) -> ComparisonResult:
     """Run every entry on every seed (resuming runs already in ``store``) and measure them.
 
@@ -366,6 +368,12 @@ def compare_strategies(
     comparison of the searches finished so far (each entry with the seeds it has finished,
     in seed order; entries with none left out), so that a caller can keep a report that a
     cut-off run does not lose. It is called from the searching thread, one call at a time.
+
+    ``done``: an earlier comparison of the same measurement (e.g. a partial report read back
+    with ``read_json``, when its store is gone). Its (entry label, seed) runs are kept, not
+    run again; the result and every partial report are ``merge_comparisons([done, new])``.
+    A ``done`` that measured something else (``extension_mismatch``) is a ``ValueError``
+    raised before any search runs.
     """
     if not entries:
         raise ValueError("compare_strategies needs at least one strategy entry")
@@ -382,16 +390,34 @@ def compare_strategies(
     if any(e.use_dish for e in entries):
         # What run_search will use: the given config, else the space's default.
         used_dish = (dish_config or default_dish_config(space.name)).to_json()
+    if done is not None:
+        problem = extension_mismatch(
+            done,
+            schedule=schedule,
+            space=space.name,
+            evaluator=evaluator,
+            targets=targets,
+            dish_config=used_dish,
+        )
+        if problem is not None:
+            raise ValueError(problem)
+    kept = set() if done is None else {(e.label, s) for e in done.entries for s in e.seeds}
     if parallel is None:
         parallel = 1 if executor is None else len(seeds)
     positive_int(parallel, "parallel")
     t0 = time.perf_counter()
-    total = len(entries) * len(seeds)
+    pairs = [
+        (i, int(seed))
+        for i, entry in enumerate(entries)
+        for seed in seeds
+        if (entry.label, int(seed)) not in kept
+    ]
+    total = len(pairs)
     finished: dict[tuple[int, int], SearchResult] = {}  # (entry index, seed) -> its run
     lock = threading.Lock()  # guards ``finished`` and the progress and partial calls
 
     def collect() -> ComparisonResult:
-        return _collect(
+        new = _collect(
             entries,
             seeds,
             finished,
@@ -404,6 +430,7 @@ def compare_strategies(
             wall_seconds=time.perf_counter() - t0,
             dish_config=used_dish,
         )
+        return new if done is None else merge_comparisons([done, new])
 
     def one(i: int, seed: int) -> SearchResult:
         entry = entries[i]
@@ -440,8 +467,7 @@ def compare_strategies(
                 on_partial(collect())
         return res
 
-    pairs = [(i, int(seed)) for i in range(len(entries)) for seed in seeds]
-    if parallel == 1:
+    if parallel == 1 or len(pairs) < 2:
         for i, seed in pairs:
             one(i, seed)
     else:
@@ -453,6 +479,41 @@ def compare_strategies(
             for future in futures:
                 future.result()
     return collect()
+
+
+def extension_mismatch(
+    done: ComparisonResult,
+    *,
+    schedule: Schedule,
+    space: str,
+    evaluator: Evaluator,
+    targets: set[str] | frozenset[str],
+    dish_config: Mapping[str, Any] | None,
+) -> str | None:
+    """Why ``done`` cannot be extended by a comparison with these settings (a sentence
+    naming the first difference), or None when it can. ``dish_config`` is the
+    ``DishConfig.to_json()`` the new ``+dish`` entries will use (None: no dish entry); it
+    must equal ``done``'s when both use a dish."""
+    mine: dict[str, Any] = {
+        "schedule": schedule,
+        "space": space,
+        "evaluator": evaluator.name,
+        "protocol": evaluator.protocol,
+        "targets": tuple(sorted(targets)),
+    }
+    for what, value in mine.items():
+        theirs = getattr(done, what)
+        if theirs == value:
+            continue
+        if what == "targets":  # digests say nothing to a reader; their number does
+            return f"it was measured with other target cells ({len(theirs)}, not {len(value)})"
+        return f"it was measured with another {what}: {theirs!r}, not {value!r}"
+    if done.uses_dish and dish_config is not None and done.dish_config != dish_config:
+        return (
+            "its dish entries used other dish settings: "
+            f"{dish_summary(done.dish_config)}, not {dish_summary(dish_config)}"
+        )
+    return None
 
 
 def _collect(
