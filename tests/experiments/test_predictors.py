@@ -314,6 +314,56 @@ def test_command_writes_and_extends(
         )
 
 
+def test_command_keeps_a_partial_report_and_resumes(
+    bench: NasBenchNLP,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = PREDICTORS["num_params"]
+    fits: list[tuple[int, int]] = []
+    broken = {"on": True}
+
+    class Counting:
+        def __init__(self, ctx: BenchmarkContext) -> None:
+            self.inner = real(ctx)
+
+        def fit(self, motifs: Sequence[Motif], losses: np.ndarray, *, seed: int = 0) -> Counting:
+            fits.append((len(motifs), seed))
+            if broken["on"] and (len(motifs), seed) == (20, 1):
+                raise RuntimeError("session over")
+            self.inner.fit(motifs, losses, seed=seed)
+            return self
+
+        def query(self, motifs: Sequence[Motif]) -> np.ndarray:
+            return np.asarray(self.inner.query(motifs))
+
+    monkeypatch.setitem(PREDICTORS, "num_params", Counting)
+    out = tmp_path / "out"
+    argv = ["predictors", "--sizes", "10,20", "--seeds", "2", "--predictors", "num_params",
+            "--data-dir", str(REFERENCE), "--quiet", "--out", str(out)]  # fmt: skip
+    with pytest.raises(RuntimeError, match="session over"):
+        run_command(argv)
+    assert "--extend " + str(out / "partial") + " --resume" in capsys.readouterr().err
+    part = load_benchmark(out / "partial")
+    assert sorted((r.size, r.seed) for r in part.records) == [(10, 0), (10, 1), (20, 0)]
+    assert not (out / "predictors.json").exists()
+    # Resuming runs the one missing split only, and the full report replaces the partial.
+    broken["on"] = False
+    fits.clear()
+    assert run_command([*argv, "--extend", str(out / "partial"), "--resume"]) == 0
+    assert fits == [(20, 1)]
+    full = load_benchmark(out)
+    assert sorted((r.size, r.seed) for r in full.records) == [(10, 0), (10, 1), (20, 0), (20, 1)]
+    kept = {(r.size, r.seed): r.kendall for r in part.records}
+    assert all(kept[(r.size, r.seed)] == r.kendall for r in full.records if r.seed == 0)
+    assert not (out / "partial").exists()
+    from petridish.cli import CliError
+
+    with pytest.raises(CliError, match="--resume needs --extend"):
+        run_command([*argv, "--resume"])
+
+
 def test_command_options() -> None:
     from petridish.cli import CliError
 

@@ -10,11 +10,16 @@
   --dish-config FILE          start from a dish config JSON instead ({"config": ...} ok)
   --extend FILE|DIR           merge into an existing result (predictors.json): rows run
                               now replace rows of the same predictor, size and seed
+  --resume                    with --extend: keep its splits that hold every requested
+                              predictor and run only the rest
   --out DIR                   where predictors.json / .md / kendall_tau.png go
   --data-dir PATH             NAS-Bench-NLP logs (zip, or a folder holding it)
   --quiet                     no progress bar
 
 The command prints the mean Kendall tau table to stdout; progress goes to stderr (tqdm).
+After every finished split but the last it rewrites ``OUT/partial/`` with the splits
+finished so far (merged into ``--extend``'s result), so a cut-off run leaves a report;
+``--extend OUT/partial --resume`` then runs only what is missing.
 The dish options are named ``--dish-*`` to say which config they change.
 """
 
@@ -23,6 +28,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from petridish.cli.common import CliError, bar, dish_config_from_args, seed_count
 from petridish.dish.config import DishConfig
@@ -116,14 +122,41 @@ def _cmd_predictors(args: argparse.Namespace) -> int:
             f"--extend {args.extend} was measured on another cell pool "
             f"({base.pool.source}, {base.pool.n_cells} cells) than {bench.source}"
         )
-    if base is not None:
+    if args.resume and base is None:
+        raise CliError("--resume needs --extend: the earlier result whose splits are kept")
+    skip = _finished_splits(base, config) if args.resume else set()
+    if base is not None and not args.resume:
         _say_replaced(base, config, args.extend)
-    total = len(config.sizes) * len(config.seeds)
-    with bar(total, "predictor benchmark (splits)", args.quiet) as progress:
-        result = run_predictor_benchmark(config, bench, progress=progress)
+    total = len(config.sizes) * len(config.seeds) - len(skip)
+    # The splits finished so far, rewritten after each one: a run cut off (or stopped)
+    # still leaves a report; the full one replaces it at the end.
+    partial = Path(args.out) / "partial"
+
+    def keep_partial(part: BenchmarkResult) -> None:
+        write_benchmark(part if base is None else base.merge(part), partial)
+
+    finished = False
+    try:
+        with bar(total, "predictor benchmark (splits)", args.quiet) as progress:
+            result = run_predictor_benchmark(
+                config, bench, progress=progress, skip=skip, on_partial=keep_partial
+            )
+        finished = True
+    finally:
+        if not finished and (partial / "predictors.json").is_file():
+            print(
+                f"petridish predictors: the splits finished so far are in {partial}; the same "
+                f"command with --extend {partial} --resume runs only the rest",
+                file=sys.stderr,
+            )
     if base is not None:
         result = base.merge(result)
     paths = write_benchmark(result, args.out)
+    for stale in partial.glob("*") if partial.is_dir() else ():
+        if stale.name in {p.name for p in paths.values()}:
+            stale.unlink()
+    if partial.is_dir() and not any(partial.iterdir()):
+        partial.rmdir()
     p = result.pool
     print(
         f"pool: {p.n_cells} cells from {p.n_complete} complete logs "
@@ -132,6 +165,22 @@ def _cmd_predictors(args: argparse.Namespace) -> int:
     print(format_kendall_table(result))
     print(f"wrote {', '.join(str(x) for x in paths.values())}")
     return 0
+
+
+def _finished_splits(
+    base: BenchmarkResult | None, config: PredictorBenchmarkConfig
+) -> set[tuple[int, int]]:
+    """(size, seed) splits of this run that ``base`` already holds a row of every requested
+    predictor for (``--resume`` keeps them instead of running them again)."""
+    if base is None:
+        return set()
+    have = {(r.predictor, r.size, r.seed) for r in base.records}
+    return {
+        (n, s)
+        for n in config.sizes
+        for s in config.seeds
+        if all((p, n, s) in have for p in config.predictors)
+    }
 
 
 def _say_replaced(base: BenchmarkResult, config: PredictorBenchmarkConfig, where: str) -> None:
@@ -187,6 +236,12 @@ def add_commands(
         "DishConfig.for_cells_table4())",
     )
     sp.add_argument("--extend", help="existing predictors.json (or its folder) to merge into")
+    sp.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --extend: splits it already holds for every requested predictor are kept, "
+        "not run again (e.g. --extend OUT/partial after a cut-off run)",
+    )
     sp.add_argument(
         "--out", default="runs/predictors", help="output folder (default runs/predictors)"
     )

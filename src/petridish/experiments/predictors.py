@@ -658,9 +658,16 @@ def run_predictor_benchmark(
     progress: Progress | None = None,
     *,
     factories: Mapping[str, PredictorFactory] | None = None,
+    skip: Iterable[tuple[int, int]] = (),
+    on_partial: Callable[[BenchmarkResult], None] | None = None,
 ) -> BenchmarkResult:
     """Run the benchmark (module docstring). ``data_dir`` goes to ``load_nasbench_nlp``
-    (or pass loaded logs); ``factories`` add or replace predictors by name."""
+    (or pass loaded logs); ``factories`` add or replace predictors by name.
+
+    ``skip``: (size, seed) splits not to run (e.g. ones an earlier, cut-off run finished);
+    they are left out of the result and of ``progress``'s total. ``on_partial(result)`` is
+    called after every finished split but the last with the result of the splits finished
+    so far, so that a caller can keep a report that a cut-off run does not lose."""
     cfg = config if config is not None else PredictorBenchmarkConfig()
     registry = {**PREDICTORS, **(factories or {})}
     unknown = [n for n in cfg.predictors if n not in registry]
@@ -682,54 +689,58 @@ def run_predictor_benchmark(
     costs: dict[str, float] = {}
     splits: list[Split] = []
     records: list[PredictorRunRecord] = []
-    total, done, t_run = len(cfg.sizes) * len(cfg.seeds), 0, time.perf_counter()
-    for size in cfg.sizes:
-        for seed in cfg.seeds:
-            train, test = split_pool(pool.info.n_cells, size, seed, min_test)
-            splits.append(Split(size, seed, tuple(int(i) for i in train)))
-            tr_cells = [pool.cells[i] for i in train]
-            te_cells = [pool.cells[i] for i in test]
-            for name in cfg.predictors:
-                predictor = registry[name](ctx)
-                t0 = time.perf_counter()
-                predictor.fit(tr_cells, pool.losses[train], seed=seed)
-                t1 = time.perf_counter()
-                scores = np.asarray(predictor.query(te_cells), dtype=np.float64)
-                t2 = time.perf_counter()
-                if scores.shape != (len(te_cells),):
-                    raise ValueError(
-                        f"predictor {name!r} returned scores of shape {scores.shape} for "
-                        f"{len(te_cells)} cells"
-                    )
-                m = ranking_metrics(scores, pool.losses[test], cfg.top_k)
-                costs[name] = float(getattr(predictor, "training_seconds_per_cell", 0.0))
-                records.append(
-                    PredictorRunRecord(
-                        predictor=name,
-                        size=size,
-                        seed=seed,
-                        kendall=m["kendall"],
-                        spearman=m["spearman"],
-                        precision_at_k=m["precision_at_k"],
-                        fit_seconds=t1 - t0,
-                        query_seconds_per_cell=(t2 - t1) / len(te_cells),
-                        n_test=len(te_cells),
-                        constant=bool(m["constant"]),
-                        n_nonfinite=int(m["n_nonfinite"]),
-                        fit_info=fit_info(predictor),
-                    )
+    skipped = {(int(n), int(s)) for n, s in skip}
+    todo = [(n, s) for n in cfg.sizes for s in cfg.seeds if (n, s) not in skipped]
+    total, t_run = len(todo), time.perf_counter()
+
+    def result() -> BenchmarkResult:
+        env["wall_seconds"] = round(time.perf_counter() - t_run, 3)
+        run = RunInfo(config=cfg.to_json(), environment=dict(env), training_seconds_per_cell=costs)
+        return BenchmarkResult(
+            pool=pool.info, splits=tuple(splits), records=tuple(records), runs=(run,)
+        )
+
+    for done, (size, seed) in enumerate(todo, start=1):
+        train, test = split_pool(pool.info.n_cells, size, seed, min_test)
+        splits.append(Split(size, seed, tuple(int(i) for i in train)))
+        tr_cells = [pool.cells[i] for i in train]
+        te_cells = [pool.cells[i] for i in test]
+        for name in cfg.predictors:
+            predictor = registry[name](ctx)
+            t0 = time.perf_counter()
+            predictor.fit(tr_cells, pool.losses[train], seed=seed)
+            t1 = time.perf_counter()
+            scores = np.asarray(predictor.query(te_cells), dtype=np.float64)
+            t2 = time.perf_counter()
+            if scores.shape != (len(te_cells),):
+                raise ValueError(
+                    f"predictor {name!r} returned scores of shape {scores.shape} for "
+                    f"{len(te_cells)} cells"
                 )
-            done += 1
-            logger.debug("predictor benchmark: split size %d seed %d done", size, seed)
-            if progress is not None:
-                progress(done, total)
-    env["wall_seconds"] = round(time.perf_counter() - t_run, 3)
-    return BenchmarkResult(
-        pool=pool.info,
-        splits=tuple(splits),
-        records=tuple(records),
-        runs=(RunInfo(config=cfg.to_json(), environment=env, training_seconds_per_cell=costs),),
-    )
+            m = ranking_metrics(scores, pool.losses[test], cfg.top_k)
+            costs[name] = float(getattr(predictor, "training_seconds_per_cell", 0.0))
+            records.append(
+                PredictorRunRecord(
+                    predictor=name,
+                    size=size,
+                    seed=seed,
+                    kendall=m["kendall"],
+                    spearman=m["spearman"],
+                    precision_at_k=m["precision_at_k"],
+                    fit_seconds=t1 - t0,
+                    query_seconds_per_cell=(t2 - t1) / len(te_cells),
+                    n_test=len(te_cells),
+                    constant=bool(m["constant"]),
+                    n_nonfinite=int(m["n_nonfinite"]),
+                    fit_info=fit_info(predictor),
+                )
+            )
+        logger.debug("predictor benchmark: split size %d seed %d done", size, seed)
+        if progress is not None:
+            progress(done, total)
+        if on_partial is not None and done < total:
+            on_partial(result())
+    return result()
 
 
 def load_benchmark(path: str | Path) -> BenchmarkResult:
