@@ -252,3 +252,52 @@ def test_a_fit_with_both_options_moves_the_data_and_predicts_finite_scores(
 def test_inner_settings_carry_the_task() -> None:
     assert inner_settings(NEXT).task == "next_step"
     assert inner.InnerSettings.__dataclass_fields__["task"].default == "labels"
+
+
+# -- a learned teacher (data_param="teacher") ------------------------------------------------
+
+TEACHER = BOTH.replace(data_param="teacher")
+
+
+def test_data_param_is_checked_and_left_out_of_the_json_at_its_default() -> None:
+    assert "data_param" not in DishConfig.for_cells().to_json()
+    assert TEACHER.to_json()["data_param"] == "teacher"
+    assert DishConfig.from_json(TEACHER.to_json()) == TEACHER
+    with pytest.raises(ValueError, match="unknown DishConfig.data_param 'weights'"):
+        CFG.replace(data_param="weights")
+    with pytest.raises(ValueError, match="needs data_init='teacher'.*got data_init='normal'"):
+        CFG.replace(data_param="teacher")
+    with pytest.raises(ValueError, match="got learn_train=False"):
+        TEACHER.replace(learn_train=False)
+    with pytest.raises(ValueError, match="got data_rank=4"):
+        TEACHER.replace(data_rank=4)
+
+
+def test_the_teacher_frame_starts_at_the_teacher_draw() -> None:
+    """Step 0 of a learned teacher is exactly the teacher-start random-data dish."""
+    from petridish.dish.outer import materialise
+
+    cfg = TEACHER.replace(n_samples=20, seq_len=10)
+    dish = Dish(cfg)
+    frame, weights = dish._teacher_frame(3)
+    assert set(weights) == {"w", "readout"} and weights["w"].shape == (16, 16)
+    start = dish._draw(3).synthetic
+    syn = materialise(weights, frame)
+    for name in ("x_train", "x_val"):
+        np.testing.assert_array_equal(np.asarray(syn[name]), np.asarray(start[name]))
+
+
+def test_a_learned_teacher_moves_its_weights_and_keeps_the_sequences_a_process() -> None:
+    dish = Dish(TEACHER).fit(CELLS, LOSSES, seed=0)
+    start = Dish(TEACHER)._draw(0).synthetic
+    assert dish.synthetic is not None and dish.record is not None
+    assert np.isfinite(dish.record.outer_losses).all()
+    # Both tensors move, and together: they are two sets of one (learned) teacher.
+    assert (dish.record.moved_train or 0) > 0 and (dish.record.moved_val or 0) > 0
+    both = np.concatenate(
+        [np.asarray(dish.synthetic["x_train"]), np.asarray(dish.synthetic["x_val"])]
+    )
+    np.testing.assert_allclose(both.mean(axis=(0, 1)), 0.0, atol=1e-5)
+    np.testing.assert_allclose(both.std(axis=(0, 1)), 1.0, rtol=1e-3)
+    assert not np.array_equal(dish.synthetic["x_train"], start["x_train"])
+    assert np.isfinite(dish.raw_scores(CELLS)).all()

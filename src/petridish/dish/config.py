@@ -28,7 +28,7 @@ from petridish._validation import (
     positive_float,
     positive_int,
 )
-from petridish.dish.tasks import DATA_INITS, TASKS, check_time_axis
+from petridish.dish.tasks import DATA_INITS, DATA_PARAMS, TASKS, check_time_axis
 from petridish.nets.cell import CELL_NETWORK
 from petridish.nets.genotype_cell import GENOTYPE_CELL_NETWORK
 from petridish.nets.mlp import MLP_NETWORK
@@ -127,6 +127,13 @@ class DishConfig:
     # x_train and x_val two independent sets of it; needs a time axis). Left out of
     # ``to_json`` at its default (``_OMITTED_AT_DEFAULT``).
     data_init: str = "normal"
+    # What the outer loop learns: "inputs" (the synthetic inputs, as free numbers or with
+    # ``data_rank`` in a frame; the paper) or "teacher" (with ``data_init="teacher"``: the
+    # teacher RNN's weights, 16 x 16 + 16 x features numbers, while its driving noise stays
+    # fixed, so x_train and x_val move together and stay samples of one recurrent process).
+    # "teacher" learns both tensors (``learn_train`` and ``learn_validation`` True) and has
+    # no ``data_rank``. Left out of ``to_json`` at its default (``_OMITTED_AT_DEFAULT``).
+    data_param: str = "inputs"
     # Early stopping when fit() is given no validation motifs: hold out this fraction of the
     # fit's motifs (seeded), keep the outer step whose synthetic data ranks them best (step 0
     # = the initial random data) and fit on the rest. 0 = fit on all, keep the last step.
@@ -195,6 +202,27 @@ class DishConfig:
             raise ValueError(
                 f"unknown DishConfig.data_init {self.data_init!r}; known: {list(DATA_INITS)}"
             )
+        if self.data_param not in DATA_PARAMS:
+            raise ValueError(
+                f"unknown DishConfig.data_param {self.data_param!r}; known: {list(DATA_PARAMS)}"
+            )
+        if self.data_param == "teacher":
+            clash = [
+                f"{name}={getattr(self, name)!r}"
+                for name, ok in (
+                    ("data_init", self.data_init == "teacher"),
+                    ("data_rank", self.data_rank == 0),
+                    ("learn_train", self.learn_train),
+                    ("learn_validation", self.learn_validation),
+                )
+                if not ok
+            ]
+            if clash:
+                raise ValueError(
+                    "DishConfig.data_param='teacher' learns the teacher behind both tensors: "
+                    "it needs data_init='teacher', data_rank=0, learn_train and "
+                    f"learn_validation; got {', '.join(clash)}"
+                )
         if self.network not in network_names():
             raise ValueError(
                 f"unknown DishConfig.network {self.network!r}; known: {list(network_names())}"
@@ -323,7 +351,14 @@ class DishConfig:
 # default (``from_json`` fills it back in), so the JSON of a config made before the field
 # existed, and the run ids (``petridish.search``) derived from it, stay the same. A new
 # field whose default keeps the old behaviour belongs here.
-_OMITTED_AT_DEFAULT = ("max_inputs", "learn_train", "data_rank", "task", "data_init")
+_OMITTED_AT_DEFAULT = (
+    "max_inputs",
+    "learn_train",
+    "data_rank",
+    "task",
+    "data_init",
+    "data_param",
+)
 
 # The cell dish's outer loop (``DishConfig.for_cells``); Table 4's is 200 steps at lr 2.0
 # (``DishConfig.for_cells_table4``).

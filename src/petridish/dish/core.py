@@ -28,10 +28,11 @@ from petridish.dish.inner import InnerSettings, score_motifs
 from petridish.dish.io import read_dish_file, write_dish_file
 from petridish.dish.outer import (
     STATS,
-    Frame,
+    AnyFrame,
     Learned,
     OuterSettings,
     Synthetic,
+    TeacherFrame,
     compiled,
     draw_frame,
     materialise,
@@ -40,7 +41,7 @@ from petridish.dish.outer import (
 )
 from petridish.dish.prediction import Prediction
 from petridish.dish.record import FitRecord, Member
-from petridish.dish.tasks import teacher_sequences
+from petridish.dish.tasks import teacher_draw, teacher_sequences
 from petridish.motifs.base import Motif, motif_family, motif_kinds
 from petridish.nets.base import MotifNet, Params
 from petridish.nets.registry import build_network
@@ -274,7 +275,7 @@ def _attempts_step(
     targets: jax.Array,
     labels: jax.Array,
     noise: Synthetic | None = None,
-    frame: Frame | None = None,
+    frame: AnyFrame | None = None,
 ) -> tuple[Learned, Any, jax.Array]:
     """One outer step of every attempt; state leaves carry a leading (attempts,) axis,
     ``codes`` and ``targets`` are shared. ``synthetic`` is the learned state (the inputs,
@@ -372,7 +373,8 @@ class Dish:
         """Initial network, synthetic data and labels drawn from ``seed``."""
         cfg = self.config
         net = build_net(cfg)
-        k_theta, k_x, k_y = jax.random.split(jax.random.PRNGKey(seed), 3)
+        k_theta, k_y = self._keys(seed)
+        k_x = self._data_key(seed)
         # (inits, ...) stacked initial weights; one set unless config.n_inits > 1.
         theta = jax.vmap(lambda k: net.init(k, cfg.init_scale))(
             jax.random.split(k_theta, cfg.n_inits)
@@ -389,6 +391,26 @@ class Dish:
         # Drawn for every task, so the other draws stay put; "next_step" does not read them.
         labels = jax.random.bernoulli(k_y, 0.5, shape).astype(x.dtype)
         return Member(synthetic={"x_train": x, "x_val": x_val}, labels=labels, theta_init=theta)
+
+    @staticmethod
+    def _keys(seed: int) -> tuple[jax.Array, jax.Array]:
+        """The keys of the initial networks and of the labels of attempt ``seed``."""
+        k_theta, _, k_y = jax.random.split(jax.random.PRNGKey(seed), 3)
+        return k_theta, k_y
+
+    @staticmethod
+    def _data_key(seed: int) -> jax.Array:
+        """The key of the initial synthetic data of attempt ``seed`` (the teacher's too)."""
+        return jax.random.split(jax.random.PRNGKey(seed), 3)[1]
+
+    def _teacher_frame(self, seed: int) -> tuple[TeacherFrame, Learned]:
+        """``DishConfig.data_param == "teacher"``: the fixed noise and the starting weights of
+        the teacher that ``_draw`` drew attempt ``seed``'s sequences from (the same key, so
+        step 0 is exactly the teacher-start random-data dish)."""
+        cfg = self.config
+        net = build_net(cfg)
+        weights, eps = teacher_draw(self._data_key(seed), cfg.n_samples, *net.input_shape)
+        return TeacherFrame(eps=eps), weights
 
     @staticmethod
     def _frame_key(seed: int) -> jax.Array:
@@ -576,13 +598,18 @@ class Dish:
         # What the optimiser learns (``outer.outer_step``): the inputs themselves, or with
         # ``data_rank`` k their (attempts, k) coordinates in a fixed random frame around
         # the initial draw, one basis per attempt from its own seed.
-        frame: Frame | None = None
+        frame: AnyFrame | None = None
         learned: Learned = synthetic
-        if cfg.data_rank > 0:
+        frames: list[tuple[AnyFrame, Learned]] = []
+        if cfg.data_param == "teacher":
+            # (attempts, ...) the teachers' weights; their noise is the fixed frame.
+            frames = [self._teacher_frame(attempt_seed(seed, i)) for i in ids]
+        elif cfg.data_rank > 0:
             frames = [
                 draw_frame(self._frame_key(attempt_seed(seed, i)), m.synthetic, cfg.data_rank)
                 for i, m in zip(ids, starts, strict=True)
             ]
+        if frames:
             frame = _stack([f for f, _ in frames])
             learned = _stack([a for _, a in frames])
         opt_state = jax.vmap(outer.optimizer().init)(learned)

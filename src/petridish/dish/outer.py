@@ -4,7 +4,8 @@ through the whole unrolled inner loop into the synthetic inputs.
 What is learned (``DishConfig``): both input tensors (the paper), the validation inputs only
 (``learn_train=False``: first order, the inner loop is run but not differentiated), and
 either as free numbers or as k coordinates in a fixed random ``Frame`` around the initial
-draw (``data_rank``).
+draw (``data_rank``); or the weights of the teacher RNN whose sequences both tensors are
+(``data_param="teacher"``, ``TeacherFrame``).
 
 ``outer_step`` is one pure function of explicit arrays; ``compiled`` turns it into an
 ahead-of-time compiled executable cached by (static settings, argument shapes), so a second
@@ -25,6 +26,7 @@ import optax
 
 from petridish._logging import logger
 from petridish.dish.inner import InnerSettings, score_motifs
+from petridish.dish.tasks import teacher_run
 from petridish.nets.base import Params
 
 Synthetic = dict[str, jax.Array]  # {"x_train": (n, in), "x_val": (n, in)}
@@ -44,6 +46,13 @@ class Frame:
 
     x0: Synthetic
     basis: Synthetic
+
+    def materialise(self, learned: Learned) -> Synthetic:
+        """``x0 + reshape(basis @ a)`` per tensor (one attempt: no leading axis)."""
+        return {
+            name: self.x0[name] + jnp.reshape(self.basis[name] @ a, self.x0[name].shape)
+            for name, a in learned.items()
+        }
 
 
 jax.tree_util.register_dataclass(Frame, data_fields=["x0", "basis"], meta_fields=[])
@@ -68,15 +77,34 @@ def draw_frame(key: jax.Array, x0: Synthetic, rank: int) -> tuple[Frame, Learned
     return Frame(x0=dict(x0), basis=basis), start
 
 
-def materialise(learned: Learned, frame: Frame | None) -> Synthetic:
-    """The synthetic inputs that ``learned`` stands for: itself without a frame, else
-    ``x0 + reshape(basis @ a)`` per tensor (one attempt: no leading axis)."""
+@dataclass(frozen=True)
+class TeacherFrame:
+    """The fixed part of the teacher parameterisation (``DishConfig.data_param ==
+    "teacher"``): the driving noise ``eps`` (steps, 2 n, H) of ``tasks.teacher_draw``. What
+    is learned is the teacher's weights ``{"w", "readout"}``; x_train and x_val are the two
+    sets of sequences ``tasks.teacher_run`` makes of them. A pytree like ``Frame``."""
+
+    eps: jax.Array
+
+    def materialise(self, learned: Learned) -> Synthetic:
+        """The two sets of sequences of the teacher with weights ``learned``."""
+        x_train, x_val = teacher_run(learned, self.eps, sets=2)
+        return {"x_train": x_train, "x_val": x_val}
+
+
+jax.tree_util.register_dataclass(TeacherFrame, data_fields=["eps"], meta_fields=[])
+
+# A fixed part of a parameterisation of the synthetic data: the one place that knows how
+# the learned numbers become the synthetic inputs (``materialise``).
+AnyFrame = Frame | TeacherFrame
+
+
+def materialise(learned: Learned, frame: AnyFrame | None) -> Synthetic:
+    """The synthetic inputs that ``learned`` stands for: itself without a frame, else what
+    the frame makes of it (one attempt: no leading axis)."""
     if frame is None:
         return learned
-    return {
-        name: frame.x0[name] + jnp.reshape(frame.basis[name] @ a, frame.x0[name].shape)
-        for name, a in learned.items()
-    }
+    return frame.materialise(learned)
 
 
 @dataclass(frozen=True)
@@ -184,7 +212,7 @@ def meta_grad(
     targets: jax.Array,
     labels: jax.Array,
     noise: Synthetic | None = None,
-    frame: Frame | None = None,
+    frame: AnyFrame | None = None,
 ) -> tuple[jax.Array, Learned]:
     """The outer loss and its gradient with respect to the learned state ``synthetic``.
 
@@ -221,7 +249,7 @@ def outer_step(
     targets: jax.Array,
     labels: jax.Array,
     noise: Synthetic | None = None,
-    frame: Frame | None = None,
+    frame: AnyFrame | None = None,
 ) -> tuple[Learned, optax.OptState, jax.Array]:
     """One meta-gradient step (``meta_grad``, then the outer optimiser); returns (new learned
     state, new optimiser state, loss before the step). With ``learn_train`` False x_train
@@ -249,7 +277,7 @@ def outer_steps(
     targets: jax.Array,
     labels: jax.Array,
     noise: Synthetic | None = None,
-    frame: Frame | None = None,
+    frame: AnyFrame | None = None,
 ) -> tuple[Learned, optax.OptState, jax.Array]:
     """``outer_step`` for several independent fit attempts at once: ``synthetic``,
     ``opt_state``, ``params0``, ``labels`` (and ``noise``, ``frame``) carry a leading
@@ -262,7 +290,7 @@ def outer_steps(
         p0: Params,
         y: jax.Array,
         eps: Synthetic | None,
-        fr: Frame | None,
+        fr: AnyFrame | None,
     ) -> tuple[Learned, optax.OptState, jax.Array]:
         return outer_step(inner, outer, syn, state, p0, codes, targets, y, eps, fr)
 

@@ -30,6 +30,12 @@ and the z-scored outer loss as they are.
   x_val are two independent sets of sequences of the same teacher (independent noise), so
   with ``"next_step"`` the validation score measures prediction on new sequences of the
   process the network was trained on.
+
+``DishConfig.data_param`` says what the outer loop learns: the synthetic inputs
+(``"inputs"``, the paper) or, with a teacher start, the teacher's weights (``"teacher"``:
+``teacher_run`` of the learned weights and the fixed noise of ``teacher_draw``; 16 x 16 + 16
+x features numbers instead of every input, and every sequence stays a sample of one
+recurrent process).
 """
 
 from __future__ import annotations
@@ -40,16 +46,22 @@ import numpy as np
 
 __all__ = [
     "DATA_INITS",
+    "DATA_PARAMS",
     "NEXT_STEP_TAU",
     "TASKS",
     "check_time_axis",
     "next_step_targets",
     "task_data",
+    "teacher_draw",
+    "teacher_run",
     "teacher_sequences",
 ]
 
 TASKS = ("labels", "next_step")
 DATA_INITS = ("normal", "teacher")
+# What the outer loop learns: the synthetic inputs ("inputs", free numbers or with
+# ``data_rank`` coordinates in a frame) or the teacher's weights ("teacher").
+DATA_PARAMS = ("inputs", "teacher")
 
 # Temperature of the next-step targets (see the module docstring for the choice).
 NEXT_STEP_TAU = 1.0
@@ -127,7 +139,19 @@ def teacher_sequences(
     every set's driving noise come from ``key``. The sequences are standardised per feature
     to mean 0 and variance 1 over all sets and steps together (one transformation, so the
     sets stay samples of the same process, in the units of the paper's N(0, 1) data).
+    ``teacher_run(*teacher_draw(...))``: the two halves are what ``data_param="teacher"``
+    learns (the weights) and keeps fixed (the noise).
     """
+    weights, eps = teacher_draw(key, n, seq_len, features, sets)
+    return teacher_run(weights, eps, sets)
+
+
+def teacher_draw(
+    key: jax.Array, n: int, seq_len: int, features: int, sets: int = 2
+) -> tuple[dict[str, jax.Array], jax.Array]:
+    """The random teacher of ``teacher_sequences``: its weights ``{"w": (H, H), "readout":
+    (H, features)}`` (w scaled to spectral radius ``TEACHER_RADIUS``) and the driving noise
+    ``(TEACHER_BURN_IN + seq_len, sets * n, H)`` of all its sequences, from ``key``."""
     k_w, k_out, k_noise = jax.random.split(key, 3)
     hidden = TEACHER_HIDDEN
     w = jax.random.normal(k_w, (hidden, hidden)) / np.sqrt(hidden)
@@ -136,12 +160,24 @@ def teacher_sequences(
     w = w * (TEACHER_RADIUS / radius)
     readout = jax.random.normal(k_out, (hidden, features)) / np.sqrt(hidden)
     eps = TEACHER_NOISE * jax.random.normal(k_noise, (TEACHER_BURN_IN + seq_len, sets * n, hidden))
+    return {"w": w, "readout": readout}, eps
+
+
+def teacher_run(
+    weights: dict[str, jax.Array], eps: jax.Array, sets: int = 2
+) -> tuple[jax.Array, ...]:
+    """The teacher with ``weights`` driven by ``eps`` (``teacher_draw``): ``sets`` sets of
+    ``n = eps.shape[1] // sets`` sequences ``(n, T, features)``, T = steps after the burn-in,
+    standardised together (see ``teacher_sequences``). Differentiable in ``weights``."""
+    w, readout = weights["w"], weights["readout"]
 
     def step(h: jax.Array, e: jax.Array) -> tuple[jax.Array, jax.Array]:
         h = (1.0 - TEACHER_LEAK) * h + TEACHER_LEAK * jnp.tanh(h @ w.T + e)  # (sets * n, hidden)
         return h, h
 
-    _, states = jax.lax.scan(step, jnp.zeros((sets * n, hidden)), eps)  # (steps, sets * n, h)
+    h0 = jnp.zeros((eps.shape[1], w.shape[0]), eps.dtype)
+    _, states = jax.lax.scan(step, h0, eps)  # (steps, sets * n, hidden)
     x = jnp.einsum("tbh,hf->btf", states[TEACHER_BURN_IN:], readout)  # (sets * n, T, features)
     x = (x - jnp.mean(x, axis=(0, 1))) / jnp.std(x, axis=(0, 1))
+    n = eps.shape[1] // sets
     return tuple(x[i * n : (i + 1) * n] for i in range(sets))
