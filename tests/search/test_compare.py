@@ -217,6 +217,9 @@ def test_compare_reports_the_finished_searches_as_it_goes(
     assert last.entry("ga").hits == result.entry("ga").hits[:1]
     np.testing.assert_array_equal(last.entry("ga").curves, result.entry("ga").curves[:1])
     assert last.random_check is not None and last.random_check.seeds == 2
+    assert "budget 30 evaluations; 1 seed. Target" in markdown(parts[0])
+    assert "; 1-2 seeds per strategy (the missed column's total)." in markdown(last)
+    assert "; 2 seeds. Target" in markdown(result)
 
 
 def test_cli_compare_keeps_a_partial_report_when_cut_off(

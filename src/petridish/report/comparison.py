@@ -110,14 +110,19 @@ def _fmt(v: float | None, budget: int) -> str:
 def markdown(result: ComparisonView) -> str:
     """The comparison as Markdown: setup, the table, the random-search check."""
     s, b = result.schedule, result.schedule.budget
-    n_seeds = len(result.entries[0].seeds)
+    # A partial report (or a merged one) may hold a different number of seeds per entry.
+    counts = sorted({len(e.seeds) for e in result.entries})
+    if len(counts) == 1:
+        n_seeds = f"{counts[0]} seed{'' if counts[0] == 1 else 's'}"
+    else:
+        n_seeds = f"{counts[0]}-{counts[-1]} seeds per strategy (the missed column's total)"
     pool = f", pool of {result.pool_size}" if result.pool_size is not None else ""
     lines = [
         f"## Search comparison: {result.space} ({result.evaluator}/{result.protocol}{pool})",
         "",
         f"Schedule `{s.name}`: {s.warmup} warm-up, {s.proposals} proposed and "
         f"{s.per_iteration} evaluated per iteration, budget {b} evaluations; "
-        f"{n_seeds} seeds. Target: any of the {len(result.targets)} best motifs"
+        f"{n_seeds}. Target: any of the {len(result.targets)} best motifs"
         + (
             f" (losses {', '.join(f'{v:.4f}' for v in result.target_losses)})."
             if result.target_losses
