@@ -216,3 +216,36 @@ def test_a_bad_seed_range_is_one_line_in_every_command(
     assert main(argv) == 2
     line = _one_error_line(capsys, command)
     assert "--seeds" in line and "'6-4'" in line and "range like 0-9" in line
+
+
+def test_search_truth_and_corpus_say_what_is_trained(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The issue's spelling ``search --space nao --truth lm --corpus ptb --protocol cpu``
+    names the protocol the space already meant; a corpus that is not the default is the
+    ``CORPUS:PROTOCOL`` form; what does not fit the space is one line and exit 2."""
+    from petridish.cli.search import resolve_protocol
+    from petridish.search.spaces import space_spec
+
+    nao, slope = space_spec("nao"), space_spec("slope")
+    assert resolve_protocol(nao, "cpu", "lm", "ptb") == "cpu"  # the run keeps its identity
+    assert resolve_protocol(nao, None, "lm", None) == "cpu"
+    assert resolve_protocol(nao, "cpu_short", None, "wikitext2") == "wikitext2:cpu_short"
+    assert resolve_protocol(nao, "wikitext2:cpu", None, "wikitext2") == "wikitext2:cpu"
+    assert resolve_protocol(space_spec("recipes"), None, None, "wikitext2") == "wikitext2:cpu"
+    assert resolve_protocol(slope, None, "mnist", None) == "tiny"
+    assert {s.truth for s in space_specs()} == {"mnist", "table", "lm"}
+    store = str(tmp_path / "s.db")
+    for argv, says in (
+        (["--space", "nao", "--truth", "table"], "--truth table does not apply to --space nao"),
+        (["--space", "nao", "--truth", "gpu"], "unknown --truth 'gpu'; known: lm, mnist, table"),
+        (["--space", "slope", "--corpus", "ptb"], "--corpus applies to --space nao or recipes"),
+        (["--space", "nao", "--corpus", "enwik8"], "unknown --corpus 'enwik8'"),
+        (
+            ["--space", "nao", "--corpus", "wikitext2", "--protocol", "ptb:cpu"],
+            "--corpus wikitext2 contradicts --protocol ptb:cpu",
+        ),
+    ):
+        assert main(["search", *argv, "--store", store, "--quiet"]) == 2
+        assert says in _one_error_line(capsys, "search")
+    assert not Path(store).exists()  # nothing ran, nothing stored

@@ -224,8 +224,9 @@ def cmd_search(args: argparse.Namespace) -> int:
             f"--download applies to --space {' or '.join(with_download)} only (the data of "
             f"{spec.name} downloads itself)"
         )
-    if args.protocol is None:
-        args.protocol = spec.default_protocol
+    args.protocol = resolve_protocol(
+        spec, args.protocol, getattr(args, "truth", None), getattr(args, "corpus", None)
+    )
     space, evaluator, _ = _ground_truth(args)
     strategy = _strategy(args.strategy)
     uses_dish = args.predictor_name in DISH_PREDICTORS
@@ -455,6 +456,43 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def resolve_protocol(
+    spec: Any, protocol: str | None, truth: str | None, corpus: str | None
+) -> str | None:
+    """The protocol a search on ``spec`` trains with, from ``--protocol``, ``--truth`` and
+    ``--corpus`` (a CliError naming the option that does not fit the space).
+
+    ``--truth`` must name the space's kind of ground truth; ``--corpus`` picks a language
+    model's corpus, the same as ``--protocol CORPUS:PROTOCOL`` (the default corpus leaves the
+    protocol as written, so a run keeps its identity either way)."""
+    if truth is not None and truth != spec.truth:
+        having = sorted(s.name for s in space_specs() if s.truth == truth)
+        known = sorted({s.truth for s in space_specs()})
+        if not having:
+            raise CliError(f"unknown --truth {truth!r}; known: {', '.join(known)}")
+        raise CliError(
+            f"--truth {truth} does not apply to --space {spec.name} (its ground truth: "
+            f"{spec.truth}); spaces with {truth}: {', '.join(having)}"
+        )
+    if protocol is None:
+        protocol = spec.default_protocol
+    if corpus is None:
+        return protocol
+    if not spec.corpora:
+        with_corpora = sorted(s.name for s in space_specs() if s.corpora)
+        raise CliError(f"--corpus applies to --space {' or '.join(with_corpora)} only")
+    if corpus not in spec.corpora:
+        raise CliError(f"unknown --corpus {corpus!r}; known: {', '.join(spec.corpora)}")
+    if protocol is not None and ":" in protocol:
+        named = protocol.split(":", 1)[0]
+        if named != corpus:
+            raise CliError(f"--corpus {corpus} contradicts --protocol {protocol}")
+        return protocol
+    if corpus == spec.corpora[0]:
+        return protocol
+    return f"{corpus}:{protocol}"
+
+
 def _extended(
     extend: str | None,
     schedules: Mapping[str, Any],
@@ -641,6 +679,24 @@ def add_commands(
             if s.protocols
         )
         + ": the ground-truth training protocol (other spaces take none)",
+    )
+    sp.add_argument(
+        "--truth",
+        default=None,
+        metavar="KIND",
+        help="the kind of ground truth, checked against --space: "
+        + "; ".join(
+            f"{kind}: {', '.join(sorted(s.name for s in space_specs() if s.truth == kind))}"
+            for kind in sorted({s.truth for s in space_specs()})
+        ),
+    )
+    sp.add_argument(
+        "--corpus",
+        default=None,
+        metavar="NAME",
+        help="language-model spaces ("
+        + ", ".join(sorted(s.name for s in space_specs() if s.corpora))
+        + "): ptb (default) or wikitext2; the same as --protocol wikitext2:PROTOCOL",
     )
     add_quiet(sp)
     sp.set_defaults(func=cmd_search)

@@ -214,6 +214,7 @@ ACTIVATION = register_space(
         default_protocol="tiny",
         downloads=False,
         tabular=False,
+        truth="mnist",
         data_hint="pass --data-dir with the four MNIST files (or their parent holding mnist/)",
     )
 )

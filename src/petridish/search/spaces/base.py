@@ -16,6 +16,10 @@ A ``SpaceSpec`` is a frozen record, registered once by name (``registry``):
 * ``protocols`` lists the ground-truth protocols ``--protocol`` may name (empty: the option
   does not apply); ``downloads`` says whether ``--download`` applies; ``data_hint`` is
   the one-line advice printed when the ground truth cannot be had.
+* ``truth`` names the kind of ground truth (``"mnist"``: MNIST training, ``"table"``: a
+  measured table, ``"lm"``: language-model training), what ``search --truth`` checks;
+  ``corpora`` lists the corpora a language-model space trains on (the first is the default
+  one, which a protocol without a ``CORPUS:`` prefix means), what ``--corpus`` may name.
 """
 
 from __future__ import annotations
@@ -69,6 +73,8 @@ class SpaceSpec:
     downloads: bool = False
     tabular: bool = False
     data_hint: str = "provide the data with --data-dir"
+    truth: str = "trained"
+    corpora: tuple[str, ...] = ()
 
     @property
     def runs_cells(self) -> bool:

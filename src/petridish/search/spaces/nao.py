@@ -172,6 +172,8 @@ NAO = register_space(
         default_protocol="cpu",
         downloads=True,
         tabular=False,
+        truth="lm",
+        corpora=_CORPORA,
         data_hint="pass --data-dir holding ptb/ (or wikitext-2/), or set PETRIDISH_DATA_DIR",
     )
 )

@@ -83,6 +83,7 @@ NAO_PTB = register_space(
         default_predictor="dish",
         downloads=False,
         tabular=True,
+        truth="table",
         data_hint=f"measure the table with `{MEASURE_NAO_PTB}`, or pass --data-dir with one",
     )
 )

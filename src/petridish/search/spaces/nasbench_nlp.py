@@ -47,6 +47,7 @@ NASBENCH_NLP = register_space(
         default_predictor="dish",
         downloads=True,
         tabular=True,
+        truth="table",
         data_hint="pass --data-dir with the NAS-Bench-NLP logs zip (or its folder), or --download",
     )
 )

@@ -58,7 +58,7 @@ from petridish.motifs.cell import (
 from petridish.motifs.cell.ops import _SPECS
 from petridish.search.space import cell_alphabet, cell_genes, check_genes, realize_by_mutation
 from petridish.search.spaces.base import GroundTruth, GroundTruthRequest, SpaceSpec
-from petridish.search.spaces.nao import NAO_PROTOCOLS, parse_lm_protocol
+from petridish.search.spaces.nao import NAO, NAO_PROTOCOLS, parse_lm_protocol
 from petridish.search.spaces.nasbench_nlp import search_cell_dish
 from petridish.search.spaces.registry import register_space
 
@@ -281,6 +281,8 @@ RECIPES = register_space(
         default_protocol="cpu",
         downloads=True,
         tabular=False,
+        truth="lm",
+        corpora=NAO.corpora,
         data_hint="pass --data-dir holding ptb/ (or wikitext-2/), or set PETRIDISH_DATA_DIR",
     )
 )

@@ -36,6 +36,7 @@ SLOPE = register_space(
         default_protocol="tiny",
         downloads=False,
         tabular=False,
+        truth="mnist",
         data_hint=_HINT,
     )
 )
