@@ -16,7 +16,7 @@ import logging
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -348,3 +348,12 @@ def seed_count(text: str, option: str = "--seeds") -> tuple[int, ...]:
     if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
         raise CliError(f"{option} must give distinct seeds >= 0, got {text!r}")
     return seeds
+
+
+def drop_partial(folder: Path, names: Iterable[str]) -> None:
+    """Remove the partial report files ``names`` from ``folder`` once the full report is
+    written (the folder too when that leaves it empty)."""
+    for name in names:
+        (folder / name).unlink(missing_ok=True)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()

@@ -30,7 +30,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from petridish.cli.common import CliError, bar, dish_config_from_args, seed_count
+from petridish.cli.common import CliError, bar, dish_config_from_args, drop_partial, seed_count
 from petridish.dish.config import DishConfig
 from petridish.experiments.predictors import (
     ALL_PREDICTORS,
@@ -124,7 +124,7 @@ def _cmd_predictors(args: argparse.Namespace) -> int:
         )
     if args.resume and base is None:
         raise CliError("--resume needs --extend: the earlier result whose splits are kept")
-    skip = _finished_splits(base, config) if args.resume else set()
+    skip = _finished_splits(base, config) if base is not None and args.resume else set()
     if base is not None and not args.resume:
         _say_replaced(base, config, args.extend)
     total = len(config.sizes) * len(config.seeds) - len(skip)
@@ -152,11 +152,7 @@ def _cmd_predictors(args: argparse.Namespace) -> int:
     if base is not None:
         result = base.merge(result)
     paths = write_benchmark(result, args.out)
-    for stale in partial.glob("*") if partial.is_dir() else ():
-        if stale.name in {p.name for p in paths.values()}:
-            stale.unlink()
-    if partial.is_dir() and not any(partial.iterdir()):
-        partial.rmdir()
+    drop_partial(partial, (path.name for path in paths.values()))
     p = result.pool
     print(
         f"pool: {p.n_cells} cells from {p.n_complete} complete logs "
@@ -168,12 +164,10 @@ def _cmd_predictors(args: argparse.Namespace) -> int:
 
 
 def _finished_splits(
-    base: BenchmarkResult | None, config: PredictorBenchmarkConfig
+    base: BenchmarkResult, config: PredictorBenchmarkConfig
 ) -> set[tuple[int, int]]:
     """(size, seed) splits of this run that ``base`` already holds a row of every requested
     predictor for (``--resume`` keeps them instead of running them again)."""
-    if base is None:
-        return set()
     have = {(r.predictor, r.size, r.seed) for r in base.records}
     return {
         (n, s)

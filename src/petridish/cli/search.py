@@ -41,6 +41,7 @@ from petridish.cli.common import (
     add_quiet,
     add_store_option,
     dish_config_from_args,
+    drop_partial,
     executor_from_args,
     executor_request,
     new_bar,
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from petridish.search.compare import StrategyEntry
     from petridish.search.loop import SearchConfig, SearchResult
     from petridish.search.space import SearchSpace
+    from petridish.search.spaces import SpaceSpec
     from petridish.search.strategies.base import Strategy
 
 __all__ = ["PREDICTORS", "SPACES", "STRATEGIES", "add_commands", "parse_seed_range"]
@@ -436,7 +438,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                         file=sys.stderr,
                     )
             paths = write_comparison(result, out)
-            _drop_partial(partial, stem)
+            drop_partial(partial, (f"{stem}{suffix}" for suffix in (".json", ".md", ".png")))
             b = schedule.budget
             print(
                 f"schedule {name}: {schedule.warmup} warm-up, {schedule.proposals} proposed, "
@@ -457,7 +459,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def resolve_protocol(
-    spec: Any, protocol: str | None, truth: str | None, corpus: str | None
+    spec: SpaceSpec, protocol: str | None, truth: str | None, corpus: str | None
 ) -> str | None:
     """The protocol a search on ``spec`` trains with, from ``--protocol``, ``--truth`` and
     ``--corpus`` (a CliError naming the option that does not fit the space).
@@ -546,14 +548,6 @@ def _extended(
         if problem is not None:
             raise CliError(f"--extend {extend} cannot be extended by this command: {problem}")
     return loaded
-
-
-def _drop_partial(folder: Path, stem: str) -> None:
-    """Remove a partial report once the full one is written (the folder too when empty)."""
-    for suffix in (".json", ".md", ".png"):
-        (folder / f"{stem}{suffix}").unlink(missing_ok=True)
-    if folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
 
 
 def add_commands(
