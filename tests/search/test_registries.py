@@ -19,6 +19,7 @@ from petridish.search.spaces import (
 from petridish.search.spaces import registry as space_registry
 from petridish.search.strategies import (
     GAStrategy,
+    MixedStrategy,
     NAOStrategy,
     RandomStrategy,
     make_strategy,
@@ -30,8 +31,9 @@ from petridish.search.strategies import registry as strategy_registry
 
 
 def test_builtin_strategies_are_registered_by_their_modules() -> None:
-    assert set(strategy_names()) == {"random", "ga", "nao"}
+    assert set(strategy_names()) == {"random", "ga", "nao", "mixed"}
     assert isinstance(make_strategy("ga"), GAStrategy)
+    assert isinstance(make_strategy("mixed"), MixedStrategy)
     assert isinstance(make_strategy("nao"), NAOStrategy)
     assert isinstance(make_strategy("random"), RandomStrategy)
     assert strategy_info("ga").summary

@@ -19,6 +19,7 @@ from petridish.search.loop import SearchConfig, evals_to_hit, run_search
 from petridish.search.space import SlopeSpace
 from petridish.search.strategies import (
     GAStrategy,
+    MixedStrategy,
     NAOStrategy,
     RandomStrategy,
     Strategy,
@@ -65,7 +66,7 @@ def in_bounds(space: ToySpace | SlopeSpace, genes: np.ndarray) -> bool:
     return bool(np.all((genes >= 0) & (genes < np.array(space.alphabet)[None])))
 
 
-ALL = [RandomStrategy(), GAStrategy(), NAOStrategy(steps=60)]
+ALL = [RandomStrategy(), GAStrategy(), NAOStrategy(steps=60), MixedStrategy()]
 
 
 @pytest.mark.parametrize("strategy", ALL, ids=lambda s: s.name)
@@ -91,7 +92,8 @@ def test_random_and_ga_have_no_predictor() -> None:
     cands = space.random_genes(np.random.default_rng(1), 5)
     assert RandomStrategy().rank(space, history, cands, np.random.default_rng(0)) is None
     assert GAStrategy().rank(space, history, cands, np.random.default_rng(0)) is None
-    assert [s.name for s in ALL] == ["random", "ga", "nao"]
+    assert MixedStrategy().rank(space, history, cands, np.random.default_rng(0)) is None
+    assert [s.name for s in ALL] == ["random", "ga", "nao", "mixed"]
 
 
 def test_history_validation() -> None:
@@ -368,6 +370,44 @@ def test_ga_on_slopes_stays_on_the_digit_alphabet() -> None:
     kids = GAStrategy().propose(space, history, 100, np.random.default_rng(0))
     assert kids.shape == (100, 3) and in_bounds(space, kids)
     assert all(m is not None for m in space.realize(kids, exclude=()))
+
+
+# ---------------------------------------------------------------------------------- mixed
+
+
+def test_mixed_is_ga_children_then_random_free_motifs() -> None:
+    space = SlopeSpace(n_points=40)
+    history = [(space.encode(m), abs(m.slope - 1.0)) for m in space.grid[::4]]  # 10 evaluated
+    evaluated = {m.digest for m in space.grid[::4]}
+    ga = GAStrategy(elite=5)
+    mixed = MixedStrategy(random_fraction=0.3, elite=5)
+    got = mixed.propose(space, history, 20, np.random.default_rng(3), exclude=evaluated)
+    assert got.shape == (20, len(space.alphabet)) and got.dtype == np.int64
+    # The same generator, drawn in the documented order: 6 random rows first, then 14 children.
+    rng = np.random.default_rng(3)
+    uniform = RandomStrategy().propose(space, history, 6, rng, exclude=evaluated)
+    children = ga.propose(space, history, 14, rng)
+    np.testing.assert_array_equal(got, np.concatenate([children, uniform]))
+    # The random rows are free motifs: none of them was evaluated.
+    assert not {int(k) for k in space.index(got[14:])} & set(range(0, 40, 4))
+
+
+def test_mixed_at_its_ends_is_exactly_the_ga_or_random_search() -> None:
+    space = ToySpace()
+    history = toy_history(np.random.default_rng(0), 30)
+    for fraction, alone in ((0.0, GAStrategy()), (1.0, RandomStrategy())):
+        a = MixedStrategy(random_fraction=fraction).propose(
+            space, history, 12, np.random.default_rng(9)
+        )
+        b = alone.propose(space, history, 12, np.random.default_rng(9))
+        np.testing.assert_array_equal(a, b)
+    # No history yet (the warm-up): every row random, whatever the fraction.
+    a = MixedStrategy(random_fraction=0.2).propose(space, [], 8, np.random.default_rng(1))
+    np.testing.assert_array_equal(a, ToySpace().random_genes(np.random.default_rng(1), 8))
+    with pytest.raises(ValueError, match="random_fraction"):
+        MixedStrategy(random_fraction=1.5)
+    with pytest.raises(ValueError, match="elite"):
+        MixedStrategy(elite=0)
 
 
 # ------------------------------------------------------------------------------------ NAO

@@ -1,4 +1,5 @@
-"""Search strategies: random search, the paper's elitist GA and NAO (see ``base.Strategy``).
+"""Search strategies: random search, the paper's elitist GA, NAO and a GA-random mix
+(see ``base.Strategy``).
 
 Each strategy module registers itself in ``registry`` (name -> factory); importing this
 package imports every built-in one. A new strategy: a new module here that calls
@@ -7,6 +8,7 @@ package imports every built-in one. A new strategy: a new module here that calls
 
 from petridish.search.strategies.base import History, Strategy, history_arrays
 from petridish.search.strategies.ga import GAStrategy
+from petridish.search.strategies.mixed import MixedStrategy
 from petridish.search.strategies.nao import NAOStrategy
 from petridish.search.strategies.random_search import RandomStrategy
 from petridish.search.strategies.registry import (
@@ -19,6 +21,7 @@ from petridish.search.strategies.registry import (
 
 __all__ = [
     "GAStrategy",
+    "MixedStrategy",
     "History",
     "NAOStrategy",
     "RandomStrategy",
