@@ -224,7 +224,7 @@ def test_search_truth_and_corpus_say_what_is_trained(
     """The issue's spelling ``search --space nao --truth lm --corpus ptb --protocol cpu``
     names the protocol the space already meant; a corpus that is not the default is the
     ``CORPUS:PROTOCOL`` form; what does not fit the space is one line and exit 2."""
-    from petridish.cli.search import resolve_protocol
+    from petridish.cli.common import resolve_protocol
     from petridish.search.spaces import space_spec
 
     nao, slope = space_spec("nao"), space_spec("slope")

@@ -88,6 +88,28 @@ def test_truth_space_measures_through_the_store(
     assert main([*argv, "--n", "2", "--space-seed", "4"]) == 0 and fake_nao.trained > 5
 
 
+def test_truth_space_corpus_is_folded_into_the_protocol(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    asked: list[str | None] = []
+
+    def load(request: GroundTruthRequest) -> GroundTruth:
+        asked.append(request.protocol)
+        return GroundTruth(GenotypeSpace(n_nodes=2), FakeLM())
+
+    monkeypatch.setitem(registry._SPACES, "nao", dataclasses.replace(space_spec("nao"), load=load))
+    argv = ["truth", "--space", "nao", "--n", "1", "--store", str(tmp_path / "s.db"), "--quiet"]
+    for i, (extra, protocol) in enumerate(
+        [
+            (["--corpus", "wikitext2"], "wikitext2:cpu"),
+            (["--corpus", "wikitext2", "--protocol", "cpu_short"], "wikitext2:cpu_short"),
+            (["--corpus", "ptb", "--protocol", "cpu_short"], "cpu_short"),  # as without it
+        ]
+    ):
+        assert main([*argv, *extra, "--out", str(tmp_path / f"t{i}.csv")]) == 0
+        assert asked[-1] == protocol
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
@@ -103,6 +125,12 @@ def test_truth_space_measures_through_the_store(
         (["--seed", "1"], "--seed applies with --space only"),
         (["--space-seed", "1"], "--space-seed applies with --space only"),
         (["--space", "nao", "--workers", "0"], "--workers must be >= 1, got 0"),
+        (["--space", "nao", "--corpus", "wiki"], "unknown --corpus 'wiki'; known: ptb, wikitext2"),
+        (
+            ["--space", "nao", "--corpus", "ptb", "--protocol", "wikitext2:cpu"],
+            "--corpus ptb contradicts --protocol wikitext2:cpu",
+        ),
+        (["--corpus", "ptb"], "--corpus applies with --space only"),
     ],
 )
 def test_truth_space_bad_input_is_one_line_and_writes_nothing(

@@ -27,6 +27,7 @@ from petridish.dish.config import DishConfig
 
 if TYPE_CHECKING:
     from petridish.execution import Executor
+    from petridish.search.spaces import SpaceSpec
     from petridish.store import Store
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "no_ground_truth",
     "open_store",
     "parse_overrides",
+    "resolve_protocol",
     "seed_count",
 ]
 
@@ -357,3 +359,42 @@ def drop_partial(folder: Path, names: Iterable[str]) -> None:
         (folder / name).unlink(missing_ok=True)
     if folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
+
+
+def resolve_protocol(
+    spec: SpaceSpec, protocol: str | None, truth: str | None, corpus: str | None
+) -> str | None:
+    """The protocol a search (or a cell table) on ``spec`` trains with, from ``--protocol``,
+    ``--truth`` and ``--corpus`` (a CliError naming the option that does not fit the space).
+
+    ``--truth`` must name the space's kind of ground truth; ``--corpus`` picks a language
+    model's corpus, the same as ``--protocol CORPUS:PROTOCOL`` (the default corpus leaves the
+    protocol as written, so a run keeps its identity either way)."""
+    from petridish.search.spaces import space_specs
+
+    if truth is not None and truth != spec.truth:
+        having = sorted(s.name for s in space_specs() if s.truth == truth)
+        known = sorted({s.truth for s in space_specs()})
+        if not having:
+            raise CliError(f"unknown --truth {truth!r}; known: {', '.join(known)}")
+        raise CliError(
+            f"--truth {truth} does not apply to --space {spec.name} (its ground truth: "
+            f"{spec.truth}); spaces with {truth}: {', '.join(having)}"
+        )
+    if protocol is None:
+        protocol = spec.default_protocol
+    if corpus is None:
+        return protocol
+    if not spec.corpora:
+        with_corpora = sorted(s.name for s in space_specs() if s.corpora)
+        raise CliError(f"--corpus applies to --space {' or '.join(with_corpora)} only")
+    if corpus not in spec.corpora:
+        raise CliError(f"unknown --corpus {corpus!r}; known: {', '.join(spec.corpora)}")
+    if protocol is not None and ":" in protocol:
+        named = protocol.split(":", 1)[0]
+        if named != corpus:
+            raise CliError(f"--corpus {corpus} contradicts --protocol {protocol}")
+        return protocol
+    if corpus == spec.corpora[0]:
+        return protocol
+    return f"{corpus}:{protocol}"

@@ -47,6 +47,7 @@ from petridish.cli.common import (
     new_bar,
     no_ground_truth,
     open_store,
+    resolve_protocol,
     seed_count,
 )
 from petridish.search.predictors import predictor_names, predictor_summary
@@ -61,7 +62,6 @@ if TYPE_CHECKING:
     from petridish.search.compare import StrategyEntry
     from petridish.search.loop import SearchConfig, SearchResult
     from petridish.search.space import SearchSpace
-    from petridish.search.spaces import SpaceSpec
     from petridish.search.strategies.base import Strategy
 
 __all__ = ["PREDICTORS", "SPACES", "STRATEGIES", "add_commands", "parse_seed_range"]
@@ -456,43 +456,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 print(f"  exact random-search median: {rc.exact_median} (pool {rc.pool_size})")
             print(f"  wrote {', '.join(str(p) for p in paths.values())}")
     return 0
-
-
-def resolve_protocol(
-    spec: SpaceSpec, protocol: str | None, truth: str | None, corpus: str | None
-) -> str | None:
-    """The protocol a search on ``spec`` trains with, from ``--protocol``, ``--truth`` and
-    ``--corpus`` (a CliError naming the option that does not fit the space).
-
-    ``--truth`` must name the space's kind of ground truth; ``--corpus`` picks a language
-    model's corpus, the same as ``--protocol CORPUS:PROTOCOL`` (the default corpus leaves the
-    protocol as written, so a run keeps its identity either way)."""
-    if truth is not None and truth != spec.truth:
-        having = sorted(s.name for s in space_specs() if s.truth == truth)
-        known = sorted({s.truth for s in space_specs()})
-        if not having:
-            raise CliError(f"unknown --truth {truth!r}; known: {', '.join(known)}")
-        raise CliError(
-            f"--truth {truth} does not apply to --space {spec.name} (its ground truth: "
-            f"{spec.truth}); spaces with {truth}: {', '.join(having)}"
-        )
-    if protocol is None:
-        protocol = spec.default_protocol
-    if corpus is None:
-        return protocol
-    if not spec.corpora:
-        with_corpora = sorted(s.name for s in space_specs() if s.corpora)
-        raise CliError(f"--corpus applies to --space {' or '.join(with_corpora)} only")
-    if corpus not in spec.corpora:
-        raise CliError(f"unknown --corpus {corpus!r}; known: {', '.join(spec.corpora)}")
-    if protocol is not None and ":" in protocol:
-        named = protocol.split(":", 1)[0]
-        if named != corpus:
-            raise CliError(f"--corpus {corpus} contradicts --protocol {protocol}")
-        return protocol
-    if corpus == spec.corpora[0]:
-        return protocol
-    return f"{corpus}:{protocol}"
 
 
 def _extended(

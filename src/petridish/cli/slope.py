@@ -274,6 +274,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "wikitext2:cpu (default cpu), as petridish search --space nao takes it",
     )
     sp.add_argument(
+        "--corpus",
+        default=None,
+        metavar="NAME",
+        help="--space only: ptb (default) or wikitext2; the same as --protocol "
+        "wikitext2:PROTOCOL, as petridish search takes it",
+    )
+    sp.add_argument(
         "--low", type=float, default=None, help="slope table: smallest slope (default 0.01)"
     )
     sp.add_argument(

@@ -22,6 +22,7 @@ from petridish.cli.common import (
     executor_request,
     no_ground_truth,
     open_store,
+    resolve_protocol,
 )
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ DEFAULT_TABLE_CELLS = 200
 # Options of the slope table only (argparse default None: "not given").
 SLOPE_ONLY = ("--low", "--high")
 # Options of the cell table only.
-TABLE_ONLY = ("--space-seed", "--seed", "--download")
+TABLE_ONLY = ("--space-seed", "--seed", "--download", "--corpus")
 
 
 def _is_cell_spec(spec: SpaceSpec) -> bool:
@@ -102,9 +103,8 @@ def cmd_truth_table(args: argparse.Namespace) -> int:
     if args.download and not spec.downloads:
         raise CliError(f"--download does not apply to --space {spec.name}")
     workers, address, _, _ = executor_request(args)
-    request = GroundTruthRequest(
-        args.data_dir, args.protocol or spec.default_protocol, bool(args.download)
-    )
+    protocol = resolve_protocol(spec, args.protocol, None, args.corpus)
+    request = GroundTruthRequest(args.data_dir, protocol, bool(args.download))
     try:
         truth = spec.load(request)
     except ValueError as exc:
