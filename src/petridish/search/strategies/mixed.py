@@ -2,7 +2,7 @@
 
 Why: the dish is a filter, and what it can keep depends on what it is shown. The GA's
 children stay near the best motifs so far, which pays where losses are local in gene space
-(the bundled NAO-space table: GA + learned dish 24 evaluations to a top-1% cell against 43.5
+(the bundled NAO-space table: GA + learned dish 24 evaluations to a top-1% cell against 33.5
 for random proposals); uniform proposals reach cells far from every parent, which pays where
 they are not (the NAS-Bench-NLP pool: random + random-data dish 16.5 against 39.5 for the
 GA). A mix shows the filter both kinds in every iteration.
