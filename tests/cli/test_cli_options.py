@@ -175,6 +175,23 @@ def test_warmup_only_run_is_explicit_and_extends_later(
         assert [r.iteration for r in s.iterations(run.run_id)] == [0, 1]
 
 
+def test_search_without_strategy_uses_the_spaces_default(tmp_path: Path) -> None:
+    """NAS-Bench-NLP is searched with mixed proposals unless --strategy names another (the
+    GA stays by name); a space without a measured better generator keeps the GA."""
+    if not (REFERENCE / "nasbench_nlp_wikitext2_logs.zip").is_file():
+        pytest.skip(f"NAS-Bench-NLP logs not found in {REFERENCE} (optional resource)")
+    store = tmp_path / "s.db"
+    base = ["search", "--space", "nasbench_nlp", "--no-dish", "--warmup", "6", "--budget", "9"]
+    base += ["--proposals", "20", "--per-iteration", "3", "--data-dir", str(REFERENCE)]
+    base += ["--store", str(store), "--quiet"]
+    assert main(base) == 0
+    assert main([*base, "--strategy", "ga"]) == 0
+    with Store(store) as s:
+        runs = s.runs()
+    assert sorted(r.config["search"]["strategy"] for r in runs) == ["ga", "mixed"]
+    assert all(r.finished for r in runs)
+
+
 def test_compare_budget_at_the_warmup_is_an_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 
 from petridish.dish.config import DishConfig
-from petridish.search.loop import SEARCH_CELL_DISH, default_dish_config, default_predictor
+from petridish.search.loop import (
+    SEARCH_CELL_DISH,
+    default_dish_config,
+    default_predictor,
+    default_strategy,
+)
 from petridish.search.space import SlopeSpace
 from petridish.search.spaces import (
     GroundTruth,
@@ -73,6 +78,9 @@ def test_builtin_spaces_carry_their_defaults() -> None:
     assert cells.default_dish() == DishConfig.for_cells(**SEARCH_CELL_DISH)
     assert default_dish_config("nasbench_nlp") == cells.default_dish()
     assert slope.default_predictor == cells.default_predictor == default_predictor("slope")
+    # The paper's GA unless another generator measured better on the space (issue 17).
+    assert slope.default_strategy == table.default_strategy == nao.default_strategy == "ga"
+    assert cells.default_strategy == default_strategy("nasbench_nlp") == "mixed"
     assert cells.tabular and cells.downloads and not cells.protocols
     assert not slope.tabular and not slope.downloads and "tiny" in slope.protocols
     assert slope.evaluators == ("mnist_mlp",) and cells.evaluators == ("nasbench_nlp_wt2",)
@@ -101,6 +109,7 @@ def test_a_new_space_is_one_registry_line(monkeypatch: pytest.MonkeyPatch) -> No
     assert space_spec("small_slope") is spec and "small_slope" in space_names()
     assert default_dish_config("small_slope") == DishConfig.for_slopes(outer_steps=1)
     assert default_predictor("small_slope") == "none"
+    assert default_strategy("small_slope") == "ga" == default_strategy("unregistered")
     assert spec.load(GroundTruthRequest()).space.name == "slope"
     with pytest.raises(ValueError, match="twice"):
         register_space(spec)

@@ -207,6 +207,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     from petridish.search.predictors import DISH_PREDICTORS, make_predictor
 
     args.predictor_name = _predictor_name(args)
+    if args.strategy is None:
+        args.strategy = space_spec(args.space).default_strategy
     budget = _budget(args)
     proposals = _at_least(args.proposals, "--proposals", 1)
     per_iteration = _at_least(args.per_iteration, "--per-iteration", 1)
@@ -537,11 +539,15 @@ def add_commands(
         help="what is searched (default slope): "
         + "; ".join(f"{s.name}: {s.summary}" for s in space_specs()),
     )
+    own = "".join(
+        f"{s.default_strategy} on {s.name}, " for s in space_specs() if s.default_strategy != "ga"
+    )
     sp.add_argument(
         "--strategy",
         choices=STRATEGIES,
-        default="ga",
-        help="how motifs are proposed (default ga): "
+        default=None,
+        help=f"how motifs are proposed (default: the space's: {own}where it measured "
+        "better, else ga, the paper's): "
         + "; ".join(f"{n}: {strategy_info(n).summary}" for n in STRATEGIES),
     )
     sp.add_argument(

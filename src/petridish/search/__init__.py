@@ -19,6 +19,7 @@ from petridish.search.loop import (
     SearchResult,
     default_dish_config,
     default_predictor,
+    default_strategy,
     evals_to_hit,
     run_search,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "compare_strategies",
     "default_dish_config",
     "default_predictor",
+    "default_strategy",
     "evals_to_hit",
     "make_predictor",
     "make_strategy",

@@ -103,6 +103,7 @@ __all__ = [
     "SEARCH_CELL_DISH",
     "default_dish_config",
     "default_predictor",
+    "default_strategy",
     "evals_to_hit",
     "run_search",
 ]
@@ -353,6 +354,17 @@ def default_predictor(space_name: str) -> str:
         return space_spec(space_name).default_predictor
     except KeyError:
         return "dish"
+
+
+def default_strategy(space_name: str) -> str:
+    """The strategy name a space is searched with by default (``"ga"``, the paper's, when
+    the space is not registered)."""
+    from petridish.search.spaces.registry import space_spec
+
+    try:
+        return space_spec(space_name).default_strategy
+    except KeyError:
+        return "ga"
 
 
 def _predictor_params(predictor: object) -> dict[str, Any]:

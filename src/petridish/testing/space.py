@@ -92,12 +92,14 @@ class SpaceKit:
     def test_spec_fields(self, space_spec: SpaceSpec) -> None:
         from petridish.dish.config import DishConfig
         from petridish.search.predictors import predictor_names
+        from petridish.search.strategies import strategy_names
 
         assert isinstance(space_spec, SpaceSpec)
         assert isinstance(space_spec.name, str) and space_spec.name
         assert isinstance(space_spec.summary, str) and space_spec.summary
         assert space_spec.evaluators and all(isinstance(e, str) for e in space_spec.evaluators)
         assert space_spec.default_predictor in predictor_names()
+        assert space_spec.default_strategy in strategy_names()
         assert isinstance(space_spec.default_dish(), DishConfig)
         assert all(isinstance(p, str) and p for p in space_spec.protocols)
         if space_spec.protocols:

@@ -13,6 +13,9 @@ A ``SpaceSpec`` is a frozen record, registered once by name (``registry``):
 * ``default_predictor`` names the predictor that filters a search by default (a name of
   ``petridish.search.predictors``; ``"none"``: the strategy alone); ``default_dish()``
   is the ``DishConfig`` a dish needs on this space's motifs.
+* ``default_strategy`` names the strategy that proposes motifs when a search names none (a
+  name of ``petridish.search.strategies``): the paper's ``"ga"`` unless another generator
+  measured better on the space (``"mixed"`` on the NAS-Bench-NLP pool, README "Search").
 * ``protocols`` lists the ground-truth protocols ``--protocol`` may name (empty: the option
   does not apply); ``downloads`` says whether ``--download`` applies; ``data_hint`` is
   the one-line advice printed when the ground truth cannot be had.
@@ -68,6 +71,7 @@ class SpaceSpec:
     evaluators: tuple[str, ...]
     default_dish: Callable[[], DishConfig]
     default_predictor: str = "dish"
+    default_strategy: str = "ga"
     protocols: tuple[str, ...] = ()
     default_protocol: str | None = None
     downloads: bool = False
