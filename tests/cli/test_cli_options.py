@@ -177,7 +177,7 @@ def test_warmup_only_run_is_explicit_and_extends_later(
 
 def test_search_without_strategy_uses_the_spaces_default(tmp_path: Path) -> None:
     """NAS-Bench-NLP is searched with mixed proposals unless --strategy names another (the
-    GA stays by name); a space without a measured better generator keeps the GA."""
+    GA stays by name; the other spaces' GA default: test_registries)."""
     if not (REFERENCE / "nasbench_nlp_wikitext2_logs.zip").is_file():
         pytest.skip(f"NAS-Bench-NLP logs not found in {REFERENCE} (optional resource)")
     store = tmp_path / "s.db"
