@@ -17,8 +17,9 @@ from petridish.search.spaces import space_spec
 from petridish.search.spaces.activation import ActivationSpace
 from petridish.search.strategies import make_strategy
 from petridish.store import Store
+from shared_paths import SHARED_DATA
 
-SHARED_MNIST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+SHARED_MNIST = SHARED_DATA / "mnist"
 GRID = np.linspace(-4.0, 4.0, 81)  # (81,)
 SWISH = GRID / (1.0 + np.exp(-GRID))
 

@@ -13,8 +13,9 @@ from petridish.search.compare import Schedule, StrategyEntry, compare_strategies
 from petridish.search.oracle import TabularOracle
 from petridish.search.strategies import GAStrategy, RandomStrategy
 from petridish.store import Store
+from shared_paths import SHARED_REFERENCE
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE = SHARED_REFERENCE
 
 
 @pytest.fixture(scope="module")

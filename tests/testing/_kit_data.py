@@ -22,9 +22,9 @@ from petridish.motifs import Cell, SigmoidSlope
 from petridish.motifs.cell import random_cell
 from petridish.search.oracle import TabularOracle
 from petridish.truth.nasbench_nlp import NasBenchNLP, load_nasbench_nlp
+from shared_paths import SHARED_DATA, SHARED_REFERENCE
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-REFERENCE = SHARED / "reference"
+REFERENCE = SHARED_REFERENCE
 NLP_ZIP = REFERENCE / "nasbench_nlp_wikitext2_logs.zip"
 
 # The tiniest slope dish that still learns a monotone target (measured: Spearman 1.0 on
@@ -70,10 +70,15 @@ def fake_nao_table_dir() -> Path:
     return folder
 
 
+def _data_root() -> Path:
+    """``$PETRIDISH_DATA_DIR`` when set, else the shared data."""
+    env = os.environ.get("PETRIDISH_DATA_DIR")
+    return Path(env) if env else SHARED_DATA
+
+
 def mnist_dir() -> Path:
     """The directory holding MNIST (``$PETRIDISH_DATA_DIR`` or the shared data)."""
-    env = os.environ.get("PETRIDISH_DATA_DIR")
-    root = Path(env) if env else SHARED / "data"
+    root = _data_root()
     if not (root / "mnist").is_dir() and not any(root.glob("train-images*")):
         pytest.skip(f"MNIST not found under {root} (optional resource)")
     return root
@@ -81,8 +86,7 @@ def mnist_dir() -> Path:
 
 def wikitext2_dir() -> Path:
     """The directory holding ``wikitext-2/`` (``$PETRIDISH_DATA_DIR`` or the shared data)."""
-    env = os.environ.get("PETRIDISH_DATA_DIR")
-    root = Path(env) if env else SHARED / "data"
+    root = _data_root()
     if not (root / "wikitext-2" / "wiki.train.tokens").is_file():
         pytest.skip(f"WikiText-2 not found under {root} (optional resource)")
     return root
@@ -90,8 +94,7 @@ def wikitext2_dir() -> Path:
 
 def ptb_dir() -> Path:
     """The directory holding ``ptb/`` (``$PETRIDISH_DATA_DIR`` or the shared data)."""
-    env = os.environ.get("PETRIDISH_DATA_DIR")
-    root = Path(env) if env else SHARED / "data"
+    root = _data_root()
     if not (root / "ptb" / "ptb.train.txt").is_file():
         pytest.skip(f"PTB not found under {root} (optional resource)")
     return root

@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import zipfile
-from pathlib import Path
 
 import pytest
 
 from petridish.truth.lm import PROTOCOLS, LMProtocol, darts_search, get_protocol
+from shared_paths import SHARED_REFERENCE
 
-# ../shared/reference, found beside the data folder named by PETRIDISH_DATA_DIR or above the
-# repository.
-_ROOTS = (
-    [Path(os.environ["PETRIDISH_DATA_DIR"]).parent] if os.environ.get("PETRIDISH_DATA_DIR") else []
-)
-_ROOTS.append(Path(__file__).resolve().parents[4] / "shared")
-REFERENCE_ZIP = next(
-    (
-        r / "reference" / "nasbench_nlp_wikitext2_logs.zip"
-        for r in _ROOTS
-        if (r / "reference").is_dir()
-    ),
-    _ROOTS[-1] / "reference" / "nasbench_nlp_wikitext2_logs.zip",
-)
+REFERENCE_ZIP = SHARED_REFERENCE / "nasbench_nlp_wikitext2_logs.zip"
 
 
 def test_registry_names_and_records() -> None:
